@@ -1,0 +1,38 @@
+# The course pack's commands. `make grade` and `make test` set everything up on a fresh machine.
+SHELL := /bin/bash
+# Debian's Python where there is one: a venv made from it is usable by other system users (hub).
+PYTHON ?= $(shell command -v /usr/bin/python3 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+READY := $(VENV)/.ready-$(shell cat requirements.txt | md5sum | cut -c1-12)
+
+.PHONY: setup release grade test lint clean
+
+setup: $(READY)
+
+$(READY): requirements.txt
+	@echo "Setting up $(VENV) with pinned packages (about a minute the first time)..."
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt 2> >(grep -v "is ignored: it is neither" >&2)
+	# Make the repo's coursepack package importable in the venv and its kernels.
+	echo "$(CURDIR)" > "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/coursepack.pth"
+	touch $@
+
+# Regenerate release/lab21 from the master notebook with nbgrader (commit the result).
+release: $(READY)
+	$(BIN)/python -m coursepack.build
+
+# Build the release, autograde the bundled sample class with nbgrader, print the grades.
+grade: $(READY)
+	$(BIN)/python -m coursepack.build
+	$(BIN)/python -m coursepack.grade
+
+lint: $(READY)
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf submitted autograded/*/ feedback gradebook.db build

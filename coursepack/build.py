@@ -1,0 +1,36 @@
+"""Build release/lab21 from the master notebook with `nbgrader generate_assignment`.
+
+`python -m coursepack.build` (or `make release`) regenerates the release; commit the result.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from coursepack import ASSIGNMENT, COURSE_ROOT
+
+
+def nbgrader_command(*args):
+    """The nbgrader CLI of the Python running this (the course venv's)."""
+    return [str(Path(sys.executable).with_name("nbgrader")), *args]
+
+
+def run_nbgrader(*args, course_root=COURSE_ROOT):
+    """Run one nbgrader command in the course folder; raise with its log when it fails."""
+    done = subprocess.run(
+        nbgrader_command(*args), cwd=course_root, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done
+
+
+def build_release(course_root=COURSE_ROOT):
+    # generate_assignment also needs the assignment in the gradebook; it adds it itself.
+    run_nbgrader("generate_assignment", ASSIGNMENT, "--force", course_root=course_root)
+    return Path(course_root) / "release" / ASSIGNMENT
+
+
+if __name__ == "__main__":
+    release = build_release()
+    print(f"Release built: {release.relative_to(COURSE_ROOT)}/ ({', '.join(sorted(p.name for p in release.iterdir()))})")

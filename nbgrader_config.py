@@ -1,0 +1,32 @@
+"""nbgrader's configuration for the Lab 21 course (read by every `nbgrader` command run here)."""
+
+from pathlib import Path
+
+c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+c.CourseDirectory.course_id = "lab21"
+c.CourseDirectory.root = str(Path(__file__).resolve().parent)
+
+# A test cell that runs longer than this is stopped and scores 0; later cells still run.
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
+
+# Only errors cost points: stderr from a correct answer (an overflow warning) does not.
+# nbgrader 0.9.6's list, with one step added after Execute.
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "coursepack.nbgrader_plugins.StderrIsNotFailure",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
+# Feedback shows each check's message, never the hidden tests' source.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
