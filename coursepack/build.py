@@ -17,9 +17,7 @@ def nbgrader_command(*args):
 
 def run_nbgrader(*args, course_root=COURSE_ROOT):
     """Run one nbgrader command in the course folder; raise with its log when it fails."""
-    done = subprocess.run(
-        nbgrader_command(*args), cwd=course_root, capture_output=True, text=True
-    )
+    done = subprocess.run(nbgrader_command(*args), cwd=course_root, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
     return done
@@ -33,4 +31,5 @@ def build_release(course_root=COURSE_ROOT):
 
 if __name__ == "__main__":
     release = build_release()
-    print(f"Release built: {release.relative_to(COURSE_ROOT)}/ ({', '.join(sorted(p.name for p in release.iterdir()))})")
+    files = ", ".join(sorted(path.name for path in release.iterdir()))
+    print(f"Release built: {release.relative_to(COURSE_ROOT)}/ ({files})")

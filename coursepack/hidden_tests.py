@@ -70,7 +70,9 @@ def as_floats(value, what):
     try:
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise CheckFailed(f"{what} returned {show(value)}, not a number or array of numbers")
+        raise CheckFailed(
+            f"{what} returned {show(value)}, not a number or array of numbers"
+        ) from None
 
 
 def expect_close(got, want, what, rtol=1e-6, atol=1e-9):
@@ -294,9 +296,9 @@ def hidden_weight_update_checks(student, rng):
 
         def check(row=row, weights=weights, hidden=hidden):
             hidden_output = REF.sigmoid(np.dot(weights, row))
-            numeric = (
-                _red(row, weights, hidden + step) - _red(row, weights, hidden - step)
-            ) / (2 * step)
+            numeric = (_red(row, weights, hidden + step) - _red(row, weights, hidden - step)) / (
+                2 * step
+            )
             _gradient_check(
                 student(hidden, hidden_output),
                 numeric,
@@ -322,7 +324,9 @@ def input_hidden_weight_update_checks(student, rng):
                 what = call_text("input_hidden_weight_update", hidden, weights, row, index)
                 originals = weights.copy(), row.copy()
                 got = student(hidden, weights, row, index)
-                if not (np.array_equal(weights, originals[0]) and np.array_equal(row, originals[1])):
+                if not (
+                    np.array_equal(weights, originals[0]) and np.array_equal(row, originals[1])
+                ):
                     raise CheckFailed(f"{what} changed its input arrays")
                 _gradient_check(got, numeric, what)
 
@@ -334,7 +338,9 @@ def parameters_per_step_checks(student, rng):
     for n in (1, 2, int(rng.integers(3, 50))):
 
         def check(n=n):
-            expect_close(student(n), REF.parameters_per_step(n), call_text("parameters_per_step", n))
+            expect_close(
+                student(n), REF.parameters_per_step(n), call_text("parameters_per_step", n)
+            )
 
         check.__doc__ = f"parameters_per_step({n})"
         yield check
@@ -367,7 +373,9 @@ def _predictions(result, n_rows, what):
     if predictions is None or predictions.shape != (n_rows,):
         raise CheckFailed(f"{what}: predictions should be a 1-D array of {n_rows} values")
     if not np.isin(predictions, (0, 1)).all():
-        raise CheckFailed(f"{what}: predictions should be 0 or 1, got {show(np.unique(predictions))}")
+        raise CheckFailed(
+            f"{what}: predictions should be 0 or 1, got {show(np.unique(predictions))}"
+        )
     return predictions
 
 
@@ -433,7 +441,9 @@ def firstNN_accuracy_checks(student, rng):
     flipped = lab_data.copy()
     flipped[:, -1] = 1 - flipped[:, -1]
     sets.append(("the lab's data with labels swapped", flipped))
-    sets.append(("a 3-feature data set", make_rows(seed=int(rng.integers(1000, 10_000)), n_features=3)))
+    sets.append(
+        ("a 3-feature data set", make_rows(seed=int(rng.integers(1000, 10_000)), n_features=3))
+    )
     for label, data in sets:
         for seed in (int(rng.integers(0, 1000)), int(rng.integers(0, 1000))):
 

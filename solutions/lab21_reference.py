@@ -77,13 +77,15 @@ def firstNN(data, epochs, learning_rate=0.5):
         for row in np.random.permutation(n_rows):
             x, target = features[row], labels[row]
             _, red = feed_forward(x, input_weights, hidden_weight)
-            # Descent on (target - Red)^2: step along +(target - Red) * dRed/dw (2 folded in the rate).
+            # Descent on (target - Red)^2: step along +(target - Red) * dRed/dw
+            # (the factor 2 is folded into the learning rate).
             step = learning_rate * (target - red)
             input_steps = [
                 input_hidden_weight_update(hidden_weight, input_weights, x, i)
                 for i in range(n_inputs)
             ]
-            hidden_weight += step * hidden_weight_update(hidden_weight, sigmoid(np.dot(input_weights, x)))
+            hidden_output = sigmoid(np.dot(input_weights, x))
+            hidden_weight += step * hidden_weight_update(hidden_weight, hidden_output)
             input_weights = input_weights + step * np.array(input_steps)
 
     # Red only spans (0.5, sigmoid(w1)) or (sigmoid(w1), 0.5), so 0.5 is no threshold: use the

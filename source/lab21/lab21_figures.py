@@ -35,8 +35,16 @@ def draw_network(layer_sizes, node_labels=None, edge_labels=None, title=None, ax
         for start_index, start in enumerate(column):
             for end_index, end in enumerate(centres[layer + 1]):
                 ax.add_patch(
-                    FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12, color="0.35",
-                                    shrinkA=radius * 72, shrinkB=radius * 72, lw=1.1)
+                    FancyArrowPatch(
+                        start,
+                        end,
+                        arrowstyle="-|>",
+                        mutation_scale=12,
+                        color="0.35",
+                        shrinkA=radius * 72,
+                        shrinkB=radius * 72,
+                        lw=1.1,
+                    )
                 )
                 text = (edge_labels or {}).get((layer, start_index, end_index))
                 if text:
@@ -48,8 +56,16 @@ def draw_network(layer_sizes, node_labels=None, edge_labels=None, title=None, ax
         for node, (x, y) in enumerate(column):
             ax.add_patch(Circle((x, y), radius, color=colour, zorder=3))
             if node_labels:
-                ax.text(x, y, node_labels[layer][node], ha="center", va="center", color="white",
-                        fontsize=9, zorder=4)
+                ax.text(
+                    x,
+                    y,
+                    node_labels[layer][node],
+                    ha="center",
+                    va="center",
+                    color="white",
+                    fontsize=9,
+                    zorder=4,
+                )
     ax.set_xlim(-0.5, len(layer_sizes) - 0.5)
     ax.set_ylim(-0.6, tallest - 0.4)
     ax.set_aspect("equal")
@@ -93,15 +109,25 @@ def plot_decision_boundary(data, input_weights, hidden_weight, ax=None):
         _, ax = plt.subplots(figsize=(5, 5))
     features, labels = data[:, :2], data[:, -1]
     lows, highs = features.min(axis=0) - 0.5, features.max(axis=0) + 0.5
-    grid_x, grid_y = np.meshgrid(np.linspace(lows[0], highs[0], 200), np.linspace(lows[1], highs[1], 200))
+    grid_x, grid_y = np.meshgrid(
+        np.linspace(lows[0], highs[0], 200), np.linspace(lows[1], highs[1], 200)
+    )
     grid = np.column_stack([grid_x.ravel(), grid_y.ravel()])
     red = network_output(grid, np.asarray(input_weights, dtype=float), float(hidden_weight))
     cut = 1 / (1 + np.exp(-float(hidden_weight) / 2))
-    ax.contourf(grid_x, grid_y, (red >= cut).reshape(grid_x.shape), levels=[-0.5, 0.5, 1.5],
-                colors=["#fbb4ae", "#b3cde3"], alpha=0.6)
+    ax.contourf(
+        grid_x,
+        grid_y,
+        (red >= cut).reshape(grid_x.shape),
+        levels=[-0.5, 0.5, 1.5],
+        colors=["#fbb4ae", "#b3cde3"],
+        alpha=0.6,
+    )
     for label, colour in ((0, "#e41a1c"), (1, "#377eb8")):
         chosen = labels == label
-        ax.scatter(features[chosen, 0], features[chosen, 1], s=14, color=colour, label=f"label {label}")
+        ax.scatter(
+            features[chosen, 0], features[chosen, 1], s=14, color=colour, label=f"label {label}"
+        )
     ax.set_aspect("equal")
     ax.legend(loc="upper right")
     ax.set_title("What the trained network predicts")

@@ -26,6 +26,6 @@ def train_perceptron(data, epochs, learning_rate=0.1):
     features, labels = data[:, :-1], data[:, -1]
     weights = np.zeros(features.shape[1])
     for _ in range(epochs):
-        for x, label in zip(features, labels):
+        for x, label in zip(features, labels, strict=True):
             weights = weights + learning_rate * (label - perceptron(x, weights)) * x
     return weights

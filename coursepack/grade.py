@@ -1,0 +1,103 @@
+"""Autograde the bundled sample class with nbgrader and print the grades.
+
+`python -m coursepack.grade` (part of `make grade`) writes `submitted/` from the answer files in
+`sample_class/`, runs `nbgrader autograde` and `nbgrader generate_feedback`, and prints one row
+per student with the points earned per graded function.
+"""
+
+import re
+import shutil
+import time
+from collections import defaultdict
+
+from nbgrader.api import Gradebook
+
+from coursepack import ASSIGNMENT, COURSE_ROOT
+from coursepack.build import run_nbgrader
+from coursepack.hidden_tests import GRADED_FUNCTIONS
+from coursepack.submissions import write_from_answer_file
+
+SAMPLE_CLASS = COURSE_ROOT / "sample_class"
+MANUAL_PART = "reflection"
+PARTS = (*GRADED_FUNCTIONS, MANUAL_PART)
+
+
+def part_of(grade_id):
+    """The lab part a grade cell belongs to: test_lead_coef_hidden -> lead_coef."""
+    if grade_id == MANUAL_PART:
+        return MANUAL_PART
+    name = re.sub(r"^test_", "", grade_id)
+    # Longest name first, so that hidden_weight_update is not mistaken for a prefix match.
+    for function in sorted(GRADED_FUNCTIONS, key=len, reverse=True):
+        if name == function or name.startswith(function + "_"):
+            return function
+    raise ValueError(f"grade cell {grade_id!r} belongs to no graded function")
+
+
+def write_sample_class(course_root=COURSE_ROOT):
+    """submitted/<student>/lab21/ for every answer file in sample_class/; returns the ids."""
+    submitted = course_root / "submitted"
+    students = []
+    for answer_file in sorted(SAMPLE_CLASS.glob("*.py")):
+        shutil.rmtree(submitted / answer_file.stem, ignore_errors=True)
+        write_from_answer_file(answer_file, submitted)
+        students.append(answer_file.stem)
+    return students
+
+
+def scores_by_part(course_root=COURSE_ROOT, students=None):
+    """{student: {part: (score, max_score, needs_manual_grade)}} read from the gradebook."""
+    table = {}
+    with Gradebook(f"sqlite:///{course_root / 'gradebook.db'}") as gradebook:
+        for submission in gradebook.assignment_submissions(ASSIGNMENT):
+            if students is not None and submission.student.id not in students:
+                continue
+            parts = defaultdict(lambda: [0.0, 0.0, False])
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    entry = parts[part_of(grade.name)]
+                    entry[0] += grade.score or 0.0
+                    entry[1] += grade.max_score
+                    entry[2] = entry[2] or grade.needs_manual_grade
+            table[submission.student.id] = {part: tuple(entry) for part, entry in parts.items()}
+    return table
+
+
+def format_table(table):
+    """A plain-text grade table: one row per student, one column per lab part."""
+    headers = ["student", *PARTS, "total"]
+    rows = []
+    for student, parts in sorted(table.items()):
+        cells = [student]
+        for part in PARTS:
+            score, max_score, manual = parts.get(part, (0.0, 0.0, False))
+            cells.append("manual" if manual else f"{score:g}/{max_score:g}")
+        total = sum(score for score, _, _ in parts.values())
+        possible = sum(max_score for _, max_score, _ in parts.values())
+        cells.append(f"{total:g}/{possible:g}")
+        rows.append(cells)
+    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells):
+        return "  ".join(str(cell).ljust(width) for cell, width in zip(cells, widths, strict=True))
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def main():
+    started = time.perf_counter()
+    students = write_sample_class()
+    print(f"Sample class: {len(students)} submissions in submitted/ ({', '.join(students)})")
+    print("Autograding with nbgrader (a fresh kernel per student)...", flush=True)
+    run_nbgrader("autograde", ASSIGNMENT, "--force")
+    run_nbgrader("generate_feedback", ASSIGNMENT, "--force")
+    print()
+    print(format_table(scores_by_part(students=set(students))))
+    print()
+    print("'manual': the written reflection (Part I) waits for a grader in formgrader.")
+    print(f"Feedback for each student: feedback/<student>/{ASSIGNMENT}/{ASSIGNMENT}.html")
+    print(f"Done in {time.perf_counter() - started:.1f} s.")
+
+
+if __name__ == "__main__":
+    main()
