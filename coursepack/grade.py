@@ -9,6 +9,7 @@ import re
 import shutil
 import time
 from collections import defaultdict
+from pathlib import Path
 
 from nbgrader.api import Gradebook
 
@@ -36,7 +37,7 @@ def part_of(grade_id):
 
 def write_sample_class(course_root=COURSE_ROOT):
     """submitted/<student>/lab21/ for every answer file in sample_class/; returns the ids."""
-    submitted = course_root / "submitted"
+    submitted = Path(course_root) / "submitted"
     students = []
     for answer_file in sorted(SAMPLE_CLASS.glob("*.py")):
         shutil.rmtree(submitted / answer_file.stem, ignore_errors=True)
@@ -48,7 +49,7 @@ def write_sample_class(course_root=COURSE_ROOT):
 def scores_by_part(course_root=COURSE_ROOT, students=None):
     """{student: {part: (score, max_score, needs_manual_grade)}} read from the gradebook."""
     table = {}
-    with Gradebook(f"sqlite:///{course_root / 'gradebook.db'}") as gradebook:
+    with Gradebook(f"sqlite:///{Path(course_root) / 'gradebook.db'}") as gradebook:
         for submission in gradebook.assignment_submissions(ASSIGNMENT):
             if students is not None and submission.student.id not in students:
                 continue
@@ -84,15 +85,20 @@ def format_table(table):
     return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
 
 
+def grade_sample_class(course_root=COURSE_ROOT):
+    """Autograde the sample class and make its feedback; return the score table."""
+    students = write_sample_class(course_root)
+    run_nbgrader("autograde", ASSIGNMENT, "--force", course_root=course_root)
+    run_nbgrader("generate_feedback", ASSIGNMENT, "--force", course_root=course_root)
+    return scores_by_part(course_root, students=set(students))
+
+
 def main():
     started = time.perf_counter()
-    students = write_sample_class()
-    print(f"Sample class: {len(students)} submissions in submitted/ ({', '.join(students)})")
-    print("Autograding with nbgrader (a fresh kernel per student)...", flush=True)
-    run_nbgrader("autograde", ASSIGNMENT, "--force")
-    run_nbgrader("generate_feedback", ASSIGNMENT, "--force")
+    print(f"Autograding the sample class ({SAMPLE_CLASS.name}/) with nbgrader...", flush=True)
+    table = grade_sample_class()
     print()
-    print(format_table(scores_by_part(students=set(students))))
+    print(format_table(table))
     print()
     print("'manual': the written reflection (Part I) waits for a grader in formgrader.")
     print(f"Feedback for each student: feedback/<student>/{ASSIGNMENT}/{ASSIGNMENT}.html")
