@@ -11,10 +11,11 @@ c.CourseDirectory.root = str(Path(__file__).resolve().parent)
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 
-# Only errors cost points: stderr from a correct answer (an overflow warning) does not.
-# nbgrader 0.9.6's list, with one step added after Execute.
+# nbgrader 0.9.6's list, with two changes: Execute guards the kernel, sends the hidden checks
+# in and judges them outside (coursepack/guarded_execute.py); stderr from a correct answer (an
+# overflow warning) costs no points, only errors do.
 c.Autograde.autograde_preprocessors = [
-    "nbgrader.preprocessors.Execute",
+    "coursepack.guarded_execute.GuardedExecute",
     "coursepack.nbgrader_plugins.StderrIsNotFailure",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
@@ -23,6 +24,9 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# Keep the grading record (flags, restarts) that GuardedExecute leaves in the notebook.
+c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = [("language_info", "name"), "lab21_grading"]
 
 # Feedback shows each check's message, never the hidden tests' source.
 c.GenerateFeedback.preprocessors = [

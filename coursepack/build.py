@@ -3,6 +3,7 @@
 `python -m coursepack.build` (or `make release`) regenerates the release; commit the result.
 """
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,12 @@ def nbgrader_command(*args):
 
 def run_nbgrader(*args, course_root=COURSE_ROOT):
     """Run one nbgrader command in the course folder; raise with its log when it fails."""
-    done = subprocess.run(nbgrader_command(*args), cwd=course_root, capture_output=True, text=True)
+    # nbgrader runs `alembic` by name when it makes a gradebook: put the venv's bin/ first.
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    done = subprocess.run(
+        nbgrader_command(*args), cwd=course_root, capture_output=True, text=True, env=env
+    )
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
     return done

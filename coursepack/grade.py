@@ -15,7 +15,7 @@ from nbgrader.api import Gradebook
 
 from coursepack import ASSIGNMENT, COURSE_ROOT
 from coursepack.build import run_nbgrader
-from coursepack.hidden_tests import GRADED_FUNCTIONS
+from coursepack.checks import GRADED_FUNCTIONS
 from coursepack.submissions import write_from_answer_file
 
 SAMPLE_CLASS = COURSE_ROOT / "sample_class"
