@@ -204,7 +204,10 @@ def load_course(reset=False):
     jupyter_dir = instructor_home / ".jupyter"
     for name in ("nbgrader_config.py", "jupyter_server_config.py"):
         text = (HUB_DIR / "instructor" / name).read_text()
-        write_if_changed(jupyter_dir / name, text.replace("@COURSE_ROOT@", str(root)), 0o600)
+        for placeholder, value in (("@COURSE_ROOT@", root), ("@SANDBOX@", SANDBOX),
+                                   ("@GRADING_LIBRARY@", GRADING_LIBRARY)):
+            text = text.replace(placeholder, str(value))
+        write_if_changed(jupyter_dir / name, text, 0o600)
     run("chown", "-R", f"{INSTRUCTOR}:{INSTRUCTOR}", str(jupyter_dir))
     # Kernels run as SANDBOX import the hidden tests from here: readable by that group only.
     shutil.rmtree(GRADING_LIBRARY, ignore_errors=True)
@@ -258,10 +261,10 @@ def start_hub(state_dir, port=DEFAULT_PORT, service_token=None, log_file=None):
     )
 
 
-def course_processes():
-    """PIDs of every process run by a course user (servers, kernels, sandboxed code)."""
+def course_processes_of(*users):
+    """PIDs of every process run by these users (by default all course users)."""
     uids = set()
-    for user in COURSE_USERS:
+    for user in users:
         try:
             uids.add(pwd.getpwnam(user).pw_uid)
         except KeyError:
@@ -275,6 +278,11 @@ def course_processes():
             except FileNotFoundError:
                 pass
     return pids
+
+
+def course_processes():
+    """PIDs of every process run by a course user (servers, kernels, sandboxed code)."""
+    return course_processes_of(*COURSE_USERS)
 
 
 def process_group_members(pgid):

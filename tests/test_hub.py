@@ -252,3 +252,110 @@ def test_in_a_browser(hub, servers):
     for name in ("student-assignment-list", "student-notebook", "instructor-formgrader-tab",
                  "instructor-students"):
         assert (OUTPUT / f"{name}.png").stat().st_size > 10_000
+
+
+# ----------------------------------------------------------------------------------------------
+# Issue 6: forged submissions, and student code graded with the instructor's rights
+
+# Student code that tries to damage the course while it is autograded. It reports what each
+# attempt did; the real proof is that the files are unchanged afterwards.
+ATTACK = '''
+import getpass, glob, os
+RAN_AS = getpass.getuser()
+OUTCOMES = dict()
+COURSE = {course!r}
+for name, target in [
+    ("gradebook", COURSE + "/gradebook.db"),
+    ("source", COURSE + "/source/lab21/lab21.ipynb"),
+    ("solutions", COURSE + "/solutions/lab21_reference.py"),
+    ("other_submission", COURSE + "/submitted/{victim}/lab21/lab21.ipynb"),
+    ("other_autograded", COURSE + "/autograded/{victim}/lab21/lab21.ipynb"),
+    ("instructor_home", {instructor_home!r} + "/planted.txt"),
+]:
+    try:
+        with open(target, "a") as f:
+            f.write("tampered")
+        OUTCOMES[name] = "WRITTEN"
+    except OSError as error:
+        OUTCOMES[name] = type(error).__name__
+print("ATTACK", RAN_AS, OUTCOMES)
+'''
+
+
+def fingerprints(paths):
+    return {str(path): path.read_bytes() if path.exists() else None for path in paths}
+
+
+def test_forged_submission_is_refused(hub, servers):
+    instructor = servers[INSTRUCTOR]
+    hub.start_server(CAROL)
+    carol = hub.user(CAROL)
+    carol.assignment_action("fetch", "lab21")
+    # Carol submits a perfect notebook in Bob's name, with nbgrader's own command.
+    carol.write_notebook(NOTEBOOK, answered(carol.read_notebook(NOTEBOOK)))
+    kernel = carol.kernel(NOTEBOOK)
+    try:
+        status, text, _ = kernel.run(
+            "import subprocess\n"
+            "done = subprocess.run(['nbgrader', 'submit', 'lab21',"
+            f" '--CourseDirectory.student_id={BOB}'], cwd='..', capture_output=True, text=True)\n"
+            "print(done.returncode, done.stdout, done.stderr)"
+        )
+    finally:
+        kernel.close()
+    assert status == "ok" and text.startswith("0 "), text
+    forged = list((course_hub.EXCHANGE / "lab21" / "inbound").glob(f"{BOB}+lab21+*"))
+    assert any(path.stat().st_uid == course_hub.pwd.getpwnam(CAROL).pw_uid for path in forged)
+
+    result = instructor.formgrader("POST", "assignment/lab21/collect")
+    assert "REFUSED" in json.dumps(result) and CAROL in json.dumps(result), result
+    refusals = (course_hub.course_root() / "refused_submissions.log").read_text()
+    assert f"\t{BOB}\t{CAROL}\t" in refusals
+    # Bob's real (partly wrong) submission is still the one graded.
+    instructor.formgrader("POST", f"submission/lab21/{BOB}/autograde")
+    scores = {s["student"]: s["score"] for s in instructor.formgrader("GET", "submissions/lab21")}
+    assert scores[BOB] == points() - BOB_LOSES
+
+
+def test_autograde_runs_student_code_without_the_instructors_rights(hub, servers):
+    instructor, carol = servers[INSTRUCTOR], hub.user(CAROL)
+    root = course_hub.course_root()
+    attack = ATTACK.format(course=str(root), victim=ALICE,
+                           instructor_home=str(course_hub.home(INSTRUCTOR)))
+    # Carol's own submission: correct answers, and the attack hidden in her sigmoid cell.
+    notebook = answered(carol.read_notebook(NOTEBOOK))
+    for cell in notebook["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "sigmoid":
+            cell["source"] = attack + "\n" + cell["source"]
+    carol.write_notebook(NOTEBOOK, notebook)
+    carol.assignment_action("submit", "lab21")
+    instructor.formgrader("POST", "assignment/lab21/collect")
+
+    protected = [
+        root / "gradebook.db",
+        root / "source" / "lab21" / "lab21.ipynb",
+        root / "solutions" / "lab21_reference.py",
+        root / "submitted" / ALICE / "lab21" / "lab21.ipynb",
+        root / "autograded" / ALICE / "lab21" / "lab21.ipynb",
+        course_hub.home(INSTRUCTOR) / "planted.txt",
+    ]
+    before_scores = {s["student"]: s["score"]
+                     for s in instructor.formgrader("GET", "submissions/lab21")}
+    before = fingerprints(protected[1:])
+    instructor.formgrader("POST", f"submission/lab21/{CAROL}/autograde")
+    after_scores = {s["student"]: s["score"]
+                    for s in instructor.formgrader("GET", "submissions/lab21")}
+
+    assert fingerprints(protected[1:]) == before
+    graded = json.loads((root / "autograded" / CAROL / "lab21" / "lab21.ipynb").read_text())
+    report = next("".join(o.get("text", "")) for c in graded["cells"] for o in c.get("outputs", [])
+                  if "ATTACK" in "".join(o.get("text", "")))
+    assert f"ATTACK {course_hub.SANDBOX} " in report, report
+    assert "WRITTEN" not in report, report
+    assert report.count("PermissionError") == 6, report
+    # The gradebook (written by the grading process alone) is intact and every other grade is
+    # what it was; Carol's correct answers earn full marks.
+    for student in (ALICE, BOB):
+        assert after_scores[student] == before_scores[student]
+    assert after_scores[CAROL] == points()
+    assert course_hub.course_processes_of(course_hub.SANDBOX) == []
