@@ -47,17 +47,21 @@ class Hub:
             time.sleep(0.3)
         raise HubError(f"the hub did not answer at {self.url} within {seconds} s")
 
-    def start_server(self, user):
-        self.request("POST", f"/hub/api/users/{user}", expect=(201, 409))
-        self.request("POST", f"/hub/api/users/{user}/server", expect=(201, 202, 400))
+    def start_server(self, *users):
+        """Start the users' servers together (spawns overlap), and wait until all are ready."""
+        for user in users:
+            self.request("POST", f"/hub/api/users/{user}", expect=(201, 409))
+            self.request("POST", f"/hub/api/users/{user}/server", expect=(201, 202, 400))
+        waiting = set(users)
         deadline = time.monotonic() + SPAWN_SECONDS
-        while time.monotonic() < deadline:
-            model = self.request("GET", f"/hub/api/users/{user}").json()
-            server = model.get("servers", {}).get("", {})
-            if server.get("ready"):
-                return
+        while waiting and time.monotonic() < deadline:
+            for user in list(waiting):
+                model = self.request("GET", f"/hub/api/users/{user}").json()
+                if model.get("servers", {}).get("", {}).get("ready"):
+                    waiting.discard(user)
             time.sleep(0.3)
-        raise HubError(f"{user}'s server was not ready within {SPAWN_SECONDS} s")
+        if waiting:
+            raise HubError(f"not ready within {SPAWN_SECONDS} s: {sorted(waiting)}'s servers")
 
     def stop_server(self, user):
         self.request("DELETE", f"/hub/api/users/{user}/server", expect=None)

@@ -88,8 +88,7 @@ def hub():
 
 @pytest.fixture(scope="module")
 def servers(hub):
-    for user in (INSTRUCTOR, ALICE, BOB):
-        hub.start_server(user)
+    hub.start_server(INSTRUCTOR, ALICE, BOB, CAROL)
     return {user: hub.user(user) for user in (INSTRUCTOR, ALICE, BOB)}
 
 
@@ -288,7 +287,6 @@ def fingerprints(paths):
 
 def test_forged_submission_is_refused(hub, servers):
     instructor = servers[INSTRUCTOR]
-    hub.start_server(CAROL)
     carol = hub.user(CAROL)
     carol.assignment_action("fetch", "lab21")
     # Carol submits a perfect notebook in Bob's name, with nbgrader's own command.
