@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready-$(shell cat requirements.txt | md5sum | cut -c1-12)
 
-.PHONY: setup release grade test lint clean
+.PHONY: setup release grade test lint clean hub test-hub
 
 setup: $(READY)
 
@@ -36,3 +36,16 @@ test: lint
 
 clean:
 	rm -rf submitted autograded/*/ feedback gradebook.db build
+
+# --- The course hub (hub/README.md). Both run as root: the hub's users are system users.
+# Start the course hub on 127.0.0.1 with lab21 loaded; prints where to log in and as whom.
+hub:
+	/usr/bin/python3 hub/course_hub.py serve
+
+# The end-to-end test on a real hub (make test runs it too: pytest collects tests/test_hub.py).
+# The hub's installs run beside the course venv's (the test's fixture reruns setup: a no-op).
+test-hub:
+	mkdir -p build
+	/usr/bin/python3 hub/course_hub.py setup > build/hub-setup.log 2>&1 & \
+	  $(MAKE) --no-print-directory setup && wait $$! || { cat build/hub-setup.log; exit 1; }
+	$(BIN)/pytest tests/test_hub.py

@@ -1,0 +1,359 @@
+"""End to end on a real JupyterHub: real system users, the real nbgrader exchange, a real browser.
+
+The hub is set up by hub/course_hub.py (as root: it creates the course's system users) and the
+course starts over for this run. The tests run in file order and share one hub: the instructor
+releases lab21, students fetch, answer and submit, the instructor collects, autogrades and
+returns feedback. Output (hub log, screenshots) goes to build/test-hub/.
+"""
+
+import copy
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "hub"))
+import course_hub  # noqa: E402 (found through the line above)
+from hub_driver import Hub  # noqa: E402
+
+OUTPUT = REPO / "build" / "test-hub"
+INSTRUCTOR = course_hub.INSTRUCTOR
+ALICE, BOB, CAROL = course_hub.STUDENTS
+NOTEBOOK = "lab21/lab21.ipynb"
+SOURCE = json.loads((REPO / "source" / "lab21" / "lab21.ipynb").read_text())
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0, reason="the course hub runs as root: it creates system users"
+)
+
+
+def free_port_block(size=3):
+    """A base port with the next `size - 1` ports free too (hub, hub API, proxy API)."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + size > 65535:
+            continue
+        try:
+            sockets = []
+            for port in range(base, base + size):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError("no block of free ports on 127.0.0.1")
+
+
+@pytest.fixture(scope="module")
+def hub():
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["/usr/bin/python3", str(REPO / "hub" / "course_hub.py"), "setup", "--reset-course"],
+        check=True, timeout=600,
+    )
+    port = free_port_block()
+    token = secrets.token_hex(32)
+    process = course_hub.start_hub(
+        OUTPUT / "state", port, service_token=token, log_file=OUTPUT / "hub.log"
+    )
+    client = Hub(f"http://127.0.0.1:{port}", token)
+    try:
+        client.wait_until_up()
+        yield client
+    finally:
+        # Servers first, over the API, so each stops its kernels; then the hub; then any
+        # survivor of the hub's process group or of the course's users, by PID.
+        for user in course_hub.COURSE_USERS:
+            try:
+                client.stop_server(user)
+            except Exception:  # the hub may be the thing that broke
+                pass
+        killed = course_hub.stop_hub(process)
+        (OUTPUT / "killed-at-shutdown.txt").write_text("\n".join(killed))
+        assert course_hub.course_processes() == [], "a course user's process outlived the hub"
+
+
+@pytest.fixture(scope="module")
+def servers(hub):
+    hub.start_server(INSTRUCTOR, ALICE, BOB, CAROL)
+    return {user: hub.user(user) for user in (INSTRUCTOR, ALICE, BOB)}
+
+
+# ----------------------------------------------------------------------------------------------
+# Answers
+
+
+def answered(released, overrides=()):
+    """The released notebook with every solution cell taken from the source notebook, except
+    the cells named in `overrides`: those get the given text instead."""
+    solutions = {}
+    for cell in SOURCE["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if meta.get("solution"):
+            text = "".join(cell["source"])
+            lines = [line for line in text.splitlines() if "### BEGIN SOLUTION" not in line
+                     and "### END SOLUTION" not in line]
+            solutions[meta["grade_id"]] = "\n".join(lines)
+    notebook = copy.deepcopy(released)
+    for cell in notebook["cells"]:
+        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        if grade_id in overrides:
+            cell["source"] = overrides[grade_id]
+        elif grade_id in solutions:
+            cell["source"] = solutions[grade_id]
+    return notebook
+
+
+def points(grade_ids=None):
+    """Points of the source notebook's autograded (code) test cells."""
+    total = 0
+    for cell in SOURCE["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if cell["cell_type"] == "code" and meta.get("grade"):
+            if grade_ids is None or meta["grade_id"] in grade_ids:
+                total += meta["points"]
+    return total
+
+
+REFLECTION = "A hidden layer lets the network bend its boundary; ours has one node, so..."
+UNANSWERED = "def ReLU(x):\n    raise NotImplementedError()"
+WRONG_COUNT = "def parameters_per_step(n_inputs):\n    return -1"
+# Bob leaves ReLU unanswered and gets parameters_per_step wrong: he deserves every point but
+# those of their test cells (the hidden tests give other functions the reference ReLU).
+BOB_LOSES = points({"test_ReLU", "test_ReLU_hidden", "test_parameters_per_step_hidden"})
+
+
+def run_notebook_code(server, notebook):
+    """Run the notebook's code cells in a kernel of the student's server; return the errors."""
+    kernel = server.kernel(NOTEBOOK)
+    errors = []
+    try:
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "code":
+                source = "".join(cell["source"])
+                status, text, error = kernel.run(source)
+                if status != "ok":
+                    errors.append((cell["metadata"].get("nbgrader", {}).get("grade_id"), text))
+    finally:
+        kernel.close()
+    return errors
+
+
+# ----------------------------------------------------------------------------------------------
+# The tests, in the order of a term
+
+
+def test_students_do_not_see_formgrader(hub, servers):
+    student, instructor = servers[ALICE], servers[INSTRUCTOR]
+    assert student.request("GET", "/formgrader", expect=None).status_code == 404
+    assert student.request("GET", "/formgrader/api/assignments", expect=None).status_code == 404
+    page = student.request("GET", "/lab").text
+    config = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
+                       page, re.S)
+    disabled = json.loads(config.group(1))["disabledExtensions"]
+    for plugin in ("formgrader", "create-assignment", "course-list"):
+        assert f"@jupyter/nbgrader:{plugin}" in disabled
+    # The instructor's formgrader is there, and the student's assignment list is.
+    assert "Manage Assignments" in instructor.request("GET", "/formgrader").text
+    assert student.request("GET", "/assignments?course_id=lab21").json()["success"]
+
+
+def test_whole_term(hub, servers):
+    instructor, alice, bob = servers[INSTRUCTOR], servers[ALICE], servers[BOB]
+    instructor.formgrader("POST", "assignment/lab21/assign")
+    instructor.formgrader("POST", "assignment/lab21/release")
+
+    alice.assignment_action("fetch", "lab21")
+    released = alice.read_notebook(NOTEBOOK)
+    alice_answers = answered(released, {"reflection": REFLECTION})
+    alice.write_notebook(NOTEBOOK, alice_answers)
+    # Alice runs her notebook as she would before submitting: every visible test passes.
+    assert run_notebook_code(alice, alice.read_notebook(NOTEBOOK)) == []
+    alice.assignment_action("submit", "lab21")
+
+    bob.assignment_action("fetch", "lab21")
+    bob.write_notebook(NOTEBOOK, answered(
+        bob.read_notebook(NOTEBOOK), {"ReLU": UNANSWERED, "parameters_per_step": WRONG_COUNT}
+    ))
+    bob.assignment_action("submit", "lab21")
+
+    instructor.formgrader("POST", "assignment/lab21/collect")
+    for student in (ALICE, BOB):
+        instructor.formgrader("POST", f"submission/lab21/{student}/autograde")
+    scores = {s["student"]: s for s in instructor.formgrader("GET", "submissions/lab21")}
+    full = points()
+    assert (scores[ALICE]["score"], scores[ALICE]["max_score"]) == (full, full + 3)
+    assert scores[BOB]["score"] == full - BOB_LOSES
+    assert BOB_LOSES == 3
+    # Alice's written answer (Part I) waits for the instructor; Bob left his blank (0 points).
+    assert scores[ALICE]["needs_manual_grade"] and not scores[BOB]["needs_manual_grade"]
+
+    instructor.formgrader("POST", "assignment/lab21/generate_feedback")
+    instructor.formgrader("POST", "assignment/lab21/release_feedback")
+    for server, score in ((alice, full), (bob, full - BOB_LOSES)):
+        server.assignment_action("fetch_feedback", "lab21")
+        (timestamp,) = server.list_folder("lab21/feedback")
+        report = server.request(
+            "GET", f"/api/contents/lab21/feedback/{timestamp}/lab21.html?content=1"
+        ).json()["content"]
+        assert f"Score: {score:g}" in report.replace(".0 ", " ") or f"{score:g} / " in report
+
+
+def test_student_kernel_cannot_read_instructor_files(hub, servers):
+    root = course_hub.course_root()
+    targets = [
+        root / "solutions" / "lab21_reference.py",
+        root / "source" / "lab21" / "lab21.ipynb",
+        root / "gradebook.db",
+        course_hub.home(BOB) / "lab21" / "lab21.ipynb",
+    ]
+    for target in targets:
+        assert target.exists(), target  # as root: the files are there to be protected
+    kernel = servers[ALICE].kernel(NOTEBOOK)
+    try:
+        for target in targets:
+            status, text, error = kernel.run(f"open({str(target)!r}).read()")
+            assert (status, error) == ("error", "PermissionError"), (target, text)
+        status, text, error = kernel.run("import getpass; print(getpass.getuser())")
+        assert text.strip() == ALICE
+    finally:
+        kernel.close()
+
+
+def test_in_a_browser(hub, servers):
+    done = subprocess.run(
+        [str(course_hub.VENV_BIN / "python"), str(REPO / "tests" / "hub_browser.py"),
+         hub.url, ALICE, INSTRUCTOR, str(OUTPUT)],
+        capture_output=True, text=True, timeout=180,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "Assignment List" in seen["student_menu"]
+    assert not {"Formgrader", "Create Assignment"} & set(seen["student_menu"]), seen
+    assert "Formgrader" in seen["instructor_menu"]
+    assert seen["student_formgrader_status"] == 404
+    assert "Lab 21: networking perceptrons" in seen["student_notebook_heading"]
+    assert "lab21" in seen["formgrader_tab_text"]
+    assert ALICE in seen["gradebook_text"] and BOB in seen["gradebook_text"]
+    for name in ("student-assignment-list", "student-notebook", "instructor-formgrader-tab",
+                 "instructor-students"):
+        assert (OUTPUT / f"{name}.png").stat().st_size > 10_000
+
+
+# ----------------------------------------------------------------------------------------------
+# Issue 6: forged submissions, and student code graded with the instructor's rights
+
+# Student code that tries to damage the course while it is autograded. It reports what each
+# attempt did; the real proof is that the files are unchanged afterwards.
+ATTACK = '''
+import getpass, glob, os
+RAN_AS = getpass.getuser()
+OUTCOMES = dict()
+COURSE = {course!r}
+for name, target in [
+    ("gradebook", COURSE + "/gradebook.db"),
+    ("source", COURSE + "/source/lab21/lab21.ipynb"),
+    ("solutions", COURSE + "/solutions/lab21_reference.py"),
+    ("other_submission", COURSE + "/submitted/{victim}/lab21/lab21.ipynb"),
+    ("other_autograded", COURSE + "/autograded/{victim}/lab21/lab21.ipynb"),
+    ("instructor_home", {instructor_home!r} + "/planted.txt"),
+]:
+    try:
+        with open(target, "a") as f:
+            f.write("tampered")
+        OUTCOMES[name] = "WRITTEN"
+    except OSError as error:
+        OUTCOMES[name] = type(error).__name__
+print("ATTACK", RAN_AS, OUTCOMES)
+'''
+
+
+def fingerprints(paths):
+    return {str(path): path.read_bytes() if path.exists() else None for path in paths}
+
+
+def test_forged_submission_is_refused(hub, servers):
+    instructor = servers[INSTRUCTOR]
+    carol = hub.user(CAROL)
+    carol.assignment_action("fetch", "lab21")
+    # Carol submits a perfect notebook in Bob's name, with nbgrader's own command.
+    carol.write_notebook(NOTEBOOK, answered(carol.read_notebook(NOTEBOOK)))
+    kernel = carol.kernel(NOTEBOOK)
+    try:
+        status, text, _ = kernel.run(
+            "import subprocess\n"
+            "done = subprocess.run(['nbgrader', 'submit', 'lab21',"
+            f" '--CourseDirectory.student_id={BOB}'], cwd='..', capture_output=True, text=True)\n"
+            "print(done.returncode, done.stdout, done.stderr)"
+        )
+    finally:
+        kernel.close()
+    assert status == "ok" and text.startswith("0 "), text
+    forged = list((course_hub.EXCHANGE / "lab21" / "inbound").glob(f"{BOB}+lab21+*"))
+    assert any(path.stat().st_uid == course_hub.pwd.getpwnam(CAROL).pw_uid for path in forged)
+
+    result = instructor.formgrader("POST", "assignment/lab21/collect")
+    assert "REFUSED" in json.dumps(result) and CAROL in json.dumps(result), result
+    refusals = (course_hub.course_root() / "refused_submissions.log").read_text()
+    assert f"\t{BOB}\t{CAROL}\t" in refusals
+    # Bob's real (partly wrong) submission is still the one graded.
+    instructor.formgrader("POST", f"submission/lab21/{BOB}/autograde")
+    scores = {s["student"]: s["score"] for s in instructor.formgrader("GET", "submissions/lab21")}
+    assert scores[BOB] == points() - BOB_LOSES
+
+
+def test_autograde_runs_student_code_without_the_instructors_rights(hub, servers):
+    instructor, carol = servers[INSTRUCTOR], hub.user(CAROL)
+    root = course_hub.course_root()
+    attack = ATTACK.format(course=str(root), victim=ALICE,
+                           instructor_home=str(course_hub.home(INSTRUCTOR)))
+    # Carol's own submission: correct answers, and the attack hidden in her sigmoid cell.
+    notebook = answered(carol.read_notebook(NOTEBOOK))
+    for cell in notebook["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "sigmoid":
+            cell["source"] = attack + "\n" + cell["source"]
+    carol.write_notebook(NOTEBOOK, notebook)
+    carol.assignment_action("submit", "lab21")
+    instructor.formgrader("POST", "assignment/lab21/collect")
+
+    protected = [
+        root / "gradebook.db",
+        root / "source" / "lab21" / "lab21.ipynb",
+        root / "solutions" / "lab21_reference.py",
+        root / "submitted" / ALICE / "lab21" / "lab21.ipynb",
+        root / "autograded" / ALICE / "lab21" / "lab21.ipynb",
+        course_hub.home(INSTRUCTOR) / "planted.txt",
+    ]
+    before_scores = {s["student"]: s["score"]
+                     for s in instructor.formgrader("GET", "submissions/lab21")}
+    before = fingerprints(protected[1:])
+    instructor.formgrader("POST", f"submission/lab21/{CAROL}/autograde")
+    after_scores = {s["student"]: s["score"]
+                    for s in instructor.formgrader("GET", "submissions/lab21")}
+
+    assert fingerprints(protected[1:]) == before
+    graded = json.loads((root / "autograded" / CAROL / "lab21" / "lab21.ipynb").read_text())
+    report = next("".join(o.get("text", "")) for c in graded["cells"] for o in c.get("outputs", [])
+                  if "ATTACK" in "".join(o.get("text", "")))
+    assert f"ATTACK {course_hub.SANDBOX} " in report, report
+    assert "WRITTEN" not in report, report
+    assert report.count("PermissionError") == 6, report
+    # The gradebook (written by the grading process alone) is intact and every other grade is
+    # what it was; Carol's correct answers earn full marks.
+    for student in (ALICE, BOB):
+        assert after_scores[student] == before_scores[student]
+    assert after_scores[CAROL] == points()
+    assert course_hub.course_processes_of(course_hub.SANDBOX) == []
