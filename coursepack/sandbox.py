@@ -36,8 +36,9 @@ import tempfile
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from nbgrader.preprocessors import Execute
 from traitlets import List, Unicode
+
+from coursepack.guarded_execute import GuardedExecute
 
 # Environment variables the kernel inherits from the grader; everything else is dropped.
 PASSED_ENVIRONMENT = ("NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "LANG", "LC_ALL", "TZ")
@@ -120,8 +121,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.scratch = None
 
 
-class SandboxedExecute(Execute):
-    """nbgrader's Execute step with its kernels started by SandboxedKernelManager."""
+class SandboxedExecute(GuardedExecute):
+    """The course's guarded Execute step with its kernels started by SandboxedKernelManager."""
 
     def __init__(self, *args, **kwargs):
         # nbgrader's Execute forces its own kernel manager class through a keyword argument,

@@ -204,18 +204,12 @@ def load_course(reset=False):
     jupyter_dir = instructor_home / ".jupyter"
     for name in ("nbgrader_config.py", "jupyter_server_config.py"):
         text = (HUB_DIR / "instructor" / name).read_text()
-        for placeholder, value in (("@COURSE_ROOT@", root), ("@SANDBOX@", SANDBOX),
-                                   ("@GRADING_LIBRARY@", GRADING_LIBRARY)):
+        for placeholder, value in (("@COURSE_ROOT@", root), ("@SANDBOX@", SANDBOX)):
             text = text.replace(placeholder, str(value))
         write_if_changed(jupyter_dir / name, text, 0o600)
     run("chown", "-R", f"{INSTRUCTOR}:{INSTRUCTOR}", str(jupyter_dir))
-    # Kernels run as SANDBOX import the hidden tests from here: readable by that group only.
+    # An earlier setup copied the grading library for sandboxed kernels; they need none now.
     shutil.rmtree(GRADING_LIBRARY, ignore_errors=True)
-    for name in ("coursepack", "solutions"):
-        shutil.copytree(REPO / name, GRADING_LIBRARY / name,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    run("chown", "-R", f"root:{SANDBOX}", str(GRADING_LIBRARY))
-    run("chmod", "-R", "u=rwX,g=rX,o=", str(GRADING_LIBRARY))
 
 
 def setup(reset_course=False):

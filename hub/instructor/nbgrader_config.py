@@ -7,12 +7,10 @@ c.CourseDirectory.root = "@COURSE_ROOT@"
 # Collect refuses a submission whose files are not owned by the student it names (forgeries).
 c.ExchangeFactory.collect = "coursepack.hub_collect.OwnerCheckedCollect"
 
-# Autograde runs student code as the unprivileged sandbox user, never as the instructor.
+# Autograde runs student code as the unprivileged sandbox user, never as the instructor: the
+# course's guarded Execute step (coursepack/guarded_execute.py), its kernels started by sudo.
 c.Autograde.autograde_preprocessors = [
-    "coursepack.sandbox.SandboxedExecute" if step == "nbgrader.preprocessors.Execute" else step
+    "coursepack.sandbox.SandboxedExecute" if step.endswith("GuardedExecute") else step
     for step in c.Autograde.autograde_preprocessors
 ]
 c.SandboxedKernelManager.run_as = "@SANDBOX@"
-# Interim, until the hidden tests are sent into the kernel: the kernel imports them (and the
-# reference) from a copy readable by the sandbox group only (hub/README.md).
-c.SandboxedKernelManager.python_path = ["@GRADING_LIBRARY@"]
