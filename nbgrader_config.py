@@ -2,10 +2,16 @@
 
 from pathlib import Path
 
+from coursepack.preflight import pre_convert_hook
+
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
 c.CourseDirectory.course_id = "lab21"
 c.CourseDirectory.root = str(Path(__file__).resolve().parent)
+
+# Before each submission is graded: repair what would stop nbgrader (a renamed notebook,
+# broken JSON, lost metadata, deleted or duplicated cells) and clear stale autograded scores.
+c.Autograde.pre_convert_hook = pre_convert_hook
 
 # A test cell that runs longer than this is stopped and scores 0; later cells still run.
 c.Execute.timeout = 60

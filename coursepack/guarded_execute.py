@@ -166,7 +166,9 @@ class GuardedExecute(Execute):
         self._check_assign_resources(resources)
         self.reference = load_reference()
         self.payload = _module_payload()
-        self.grading = {"flags": [], "notices": [], "restarts": 0}
+        # Notices from the repairs made before grading (coursepack.preflight) are kept.
+        before = nb.metadata.get(METADATA_KEY, {})
+        self.grading = {"flags": [], "notices": list(before.get("notices", [])), "restarts": 0}
         self.record_dir = tempfile.TemporaryDirectory(prefix="lab21-guard-")
         self.record_path = Path(self.record_dir.name) / "records.jsonl"
         # The kernel may run as another user (coursepack/sandbox.py): it may append to the

@@ -85,7 +85,8 @@ class UserServer:
 
     def assignment_action(self, action, assignment):
         response = self.request(
-            "POST", f"/assignments/{action}",
+            "POST",
+            f"/assignments/{action}",
             data={"course_id": "lab21", "assignment_id": assignment},
         )
         result = response.json()
@@ -108,21 +109,31 @@ class UserServer:
         return self.request("GET", f"/api/contents/{path}?content=1").json()["content"]
 
     def write_notebook(self, path, notebook):
-        self.request("PUT", f"/api/contents/{path}",
-                     json={"type": "notebook", "format": "json", "content": notebook})
+        self.request(
+            "PUT",
+            f"/api/contents/{path}",
+            json={"type": "notebook", "format": "json", "content": notebook},
+        )
 
     def list_folder(self, path):
-        return [item["name"] for item in self.request("GET", f"/api/contents/{path}").json()
-                ["content"]]
+        return [
+            item["name"] for item in self.request("GET", f"/api/contents/{path}").json()["content"]
+        ]
 
     # -- kernels ----------------------------------------------------------------------------
 
     def kernel(self, notebook_path):
         """A kernel whose working folder is the notebook's, as when the student opens it."""
-        session = self.request("POST", "/api/sessions", json={
-            "path": notebook_path, "type": "notebook", "name": notebook_path.rsplit("/")[-1],
-            "kernel": {"name": "python3"},
-        }).json()
+        session = self.request(
+            "POST",
+            "/api/sessions",
+            json={
+                "path": notebook_path,
+                "type": "notebook",
+                "name": notebook_path.rsplit("/")[-1],
+                "kernel": {"name": "python3"},
+            },
+        ).json()
         return Kernel(self, session["id"], session["kernel"]["id"])
 
 
@@ -134,20 +145,39 @@ class Kernel:
         ws_url = server.hub.url.replace("http", "ws", 1)
         self.socket = websocket.create_connection(
             f"{ws_url}{server.base}/api/kernels/{kernel_id}/channels",
-            header=[f"Authorization: token {server.hub.token}"], timeout=CELL_SECONDS,
+            header=[f"Authorization: token {server.hub.token}"],
+            timeout=CELL_SECONDS,
         )
         self.client_session = uuid.uuid4().hex
 
     def run(self, code):
         """Execute code; return (status, text output, error name or None)."""
         msg_id = uuid.uuid4().hex
-        self.socket.send(json.dumps({
-            "header": {"msg_id": msg_id, "username": self.server.name, "msg_type":
-                       "execute_request", "session": self.client_session, "version": "5.3"},
-            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-            "content": {"code": code, "silent": False, "store_history": False,
-                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
-        }))
+        self.socket.send(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "username": self.server.name,
+                        "msg_type": "execute_request",
+                        "session": self.client_session,
+                        "version": "5.3",
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "channel": "shell",
+                    "buffers": [],
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": False,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                        "stop_on_error": True,
+                    },
+                }
+            )
+        )
         text, error, status, idle = [], None, None, False
         deadline = time.monotonic() + CELL_SECONDS
         while status is None or not idle:

@@ -62,7 +62,8 @@ def hub():
     OUTPUT.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         ["/usr/bin/python3", str(REPO / "hub" / "course_hub.py"), "setup", "--reset-course"],
-        check=True, timeout=600,
+        check=True,
+        timeout=600,
     )
     port = free_port_block()
     token = secrets.token_hex(32)
@@ -104,8 +105,11 @@ def answered(released, overrides=()):
         meta = cell["metadata"].get("nbgrader", {})
         if meta.get("solution"):
             text = "".join(cell["source"])
-            lines = [line for line in text.splitlines() if "### BEGIN SOLUTION" not in line
-                     and "### END SOLUTION" not in line]
+            lines = [
+                line
+                for line in text.splitlines()
+                if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
+            ]
             solutions[meta["grade_id"]] = "\n".join(lines)
     notebook = copy.deepcopy(released)
     for cell in notebook["cells"]:
@@ -161,8 +165,9 @@ def test_students_do_not_see_formgrader(hub, servers):
     assert student.request("GET", "/formgrader", expect=None).status_code == 404
     assert student.request("GET", "/formgrader/api/assignments", expect=None).status_code == 404
     page = student.request("GET", "/lab").text
-    config = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
-                       page, re.S)
+    config = re.search(
+        r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page, re.S
+    )
     disabled = json.loads(config.group(1))["disabledExtensions"]
     for plugin in ("formgrader", "create-assignment", "course-list"):
         assert f"@jupyter/nbgrader:{plugin}" in disabled
@@ -185,9 +190,12 @@ def test_whole_term(hub, servers):
     alice.assignment_action("submit", "lab21")
 
     bob.assignment_action("fetch", "lab21")
-    bob.write_notebook(NOTEBOOK, answered(
-        bob.read_notebook(NOTEBOOK), {"ReLU": UNANSWERED, "parameters_per_step": WRONG_COUNT}
-    ))
+    bob.write_notebook(
+        NOTEBOOK,
+        answered(
+            bob.read_notebook(NOTEBOOK), {"ReLU": UNANSWERED, "parameters_per_step": WRONG_COUNT}
+        ),
+    )
     bob.assignment_action("submit", "lab21")
 
     instructor.formgrader("POST", "assignment/lab21/collect")
@@ -235,9 +243,17 @@ def test_student_kernel_cannot_read_instructor_files(hub, servers):
 
 def test_in_a_browser(hub, servers):
     done = subprocess.run(
-        [str(course_hub.VENV_BIN / "python"), str(REPO / "tests" / "hub_browser.py"),
-         hub.url, ALICE, INSTRUCTOR, str(OUTPUT)],
-        capture_output=True, text=True, timeout=180,
+        [
+            str(course_hub.VENV_BIN / "python"),
+            str(REPO / "tests" / "hub_browser.py"),
+            hub.url,
+            ALICE,
+            INSTRUCTOR,
+            str(OUTPUT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     seen = json.loads(done.stdout.strip().splitlines()[-1])
@@ -248,8 +264,12 @@ def test_in_a_browser(hub, servers):
     assert "Lab 21: networking perceptrons" in seen["student_notebook_heading"]
     assert "lab21" in seen["formgrader_tab_text"]
     assert ALICE in seen["gradebook_text"] and BOB in seen["gradebook_text"]
-    for name in ("student-assignment-list", "student-notebook", "instructor-formgrader-tab",
-                 "instructor-students"):
+    for name in (
+        "student-assignment-list",
+        "student-notebook",
+        "instructor-formgrader-tab",
+        "instructor-students",
+    ):
         assert (OUTPUT / f"{name}.png").stat().st_size > 10_000
 
 
@@ -258,7 +278,7 @@ def test_in_a_browser(hub, servers):
 
 # Student code that tries to damage the course while it is autograded. It reports what each
 # attempt did; the real proof is that the files are unchanged afterwards.
-ATTACK = '''
+ATTACK = """
 import getpass, glob, os
 RAN_AS = getpass.getuser()
 OUTCOMES = dict()
@@ -278,7 +298,7 @@ for name, target in [
     except OSError as error:
         OUTCOMES[name] = type(error).__name__
 print("ATTACK", RAN_AS, OUTCOMES)
-'''
+"""
 
 
 def fingerprints(paths):
@@ -318,8 +338,9 @@ def test_forged_submission_is_refused(hub, servers):
 def test_autograde_runs_student_code_without_the_instructors_rights(hub, servers):
     instructor, carol = servers[INSTRUCTOR], hub.user(CAROL)
     root = course_hub.course_root()
-    attack = ATTACK.format(course=str(root), victim=ALICE,
-                           instructor_home=str(course_hub.home(INSTRUCTOR)))
+    attack = ATTACK.format(
+        course=str(root), victim=ALICE, instructor_home=str(course_hub.home(INSTRUCTOR))
+    )
     # Carol's own submission: correct answers, and the attack hidden in her sigmoid cell.
     notebook = answered(carol.read_notebook(NOTEBOOK))
     for cell in notebook["cells"]:
@@ -337,17 +358,23 @@ def test_autograde_runs_student_code_without_the_instructors_rights(hub, servers
         root / "autograded" / ALICE / "lab21" / "lab21.ipynb",
         course_hub.home(INSTRUCTOR) / "planted.txt",
     ]
-    before_scores = {s["student"]: s["score"]
-                     for s in instructor.formgrader("GET", "submissions/lab21")}
+    before_scores = {
+        s["student"]: s["score"] for s in instructor.formgrader("GET", "submissions/lab21")
+    }
     before = fingerprints(protected[1:])
     instructor.formgrader("POST", f"submission/lab21/{CAROL}/autograde")
-    after_scores = {s["student"]: s["score"]
-                    for s in instructor.formgrader("GET", "submissions/lab21")}
+    after_scores = {
+        s["student"]: s["score"] for s in instructor.formgrader("GET", "submissions/lab21")
+    }
 
     assert fingerprints(protected[1:]) == before
     graded = json.loads((root / "autograded" / CAROL / "lab21" / "lab21.ipynb").read_text())
-    report = next("".join(o.get("text", "")) for c in graded["cells"] for o in c.get("outputs", [])
-                  if "ATTACK" in "".join(o.get("text", "")))
+    report = next(
+        "".join(o.get("text", ""))
+        for c in graded["cells"]
+        for o in c.get("outputs", [])
+        if "ATTACK" in "".join(o.get("text", ""))
+    )
     assert f"ATTACK {course_hub.SANDBOX} " in report, report
     assert "WRITTEN" not in report, report
     assert report.count("PermissionError") == 6, report
