@@ -78,7 +78,7 @@ def test_bank_covers_every_function_both_ways():
 
 
 def with_known_gaps(entries):
-    """A known gap is expected to go unnoticed: strict, so that closing the gap shows up."""
+    """A known gap is expected to get the wrong verdict: strict, so that a fixed gap shows up."""
     return [
         pytest.param(
             entry,
