@@ -1,0 +1,22 @@
+# base: reference
+# expect: correct
+# why: computes every derivative of the row first, then moves the input weights before the hidden one
+# %% firstNN
+def firstNN(data, epochs, learning_rate=0.5):
+    features, labels = data[:, :-1], data[:, -1]
+    input_weights = np.random.normal(0.0, 0.5, features.shape[1])
+    hidden_weight = 1.0
+    for _ in range(epochs):
+        for row in np.random.permutation(len(data)):
+            x, target = features[row], labels[row]
+            hidden, red = feed_forward(x, input_weights, hidden_weight)
+            hidden_grad = hidden_weight_update(hidden_weight, hidden)
+            input_grads = [
+                input_hidden_weight_update(hidden_weight, input_weights, x, i) for i in range(len(x))
+            ]
+            for i, grad in enumerate(input_grads):
+                input_weights[i] += learning_rate * (target - red) * grad
+            hidden_weight += learning_rate * (target - red) * hidden_grad
+    red = sigmoid(hidden_weight * sigmoid(features @ input_weights))
+    predictions = (red >= sigmoid(hidden_weight / 2)).astype(int)
+    return input_weights, hidden_weight, predictions

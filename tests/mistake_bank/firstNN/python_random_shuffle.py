@@ -1,0 +1,23 @@
+# base: reference
+# expect: correct
+# why: shuffles a list of row numbers with Python's random.shuffle instead of np.random
+# %% firstNN
+def firstNN(data, epochs, learning_rate=0.5):
+    features, labels = data[:, :-1], data[:, -1]
+    input_weights = np.random.normal(0.0, 0.5, features.shape[1])
+    hidden_weight = 1.0
+    order = list(range(len(data)))
+    for _ in range(epochs):
+        random.shuffle(order)
+        for row in order:
+            x, target = features[row], labels[row]
+            hidden, red = feed_forward(x, input_weights, hidden_weight)
+            input_grads = np.array(
+                [input_hidden_weight_update(hidden_weight, input_weights, x, i) for i in range(len(x))]
+            )
+            hidden_grad = hidden_weight_update(hidden_weight, hidden)
+            hidden_weight += learning_rate * (target - red) * hidden_grad
+            input_weights = input_weights + learning_rate * (target - red) * input_grads
+    red = sigmoid(hidden_weight * sigmoid(features @ input_weights))
+    predictions = (red >= sigmoid(hidden_weight / 2)).astype(int)
+    return input_weights, hidden_weight, predictions

@@ -1,0 +1,21 @@
+# base: reference
+# expect: wrong
+# why: np.random.shuffle(data) reorders the caller's array (and the predictions follow that order)
+# %% firstNN
+def firstNN(data, epochs, learning_rate=0.5):
+    input_weights = np.random.normal(0.0, 0.5, data.shape[1] - 1)
+    hidden_weight = 1.0
+    for _ in range(epochs):
+        np.random.shuffle(data)
+        for row in data:
+            x, target = row[:-1], row[-1]
+            hidden, red = feed_forward(x, input_weights, hidden_weight)
+            input_grads = np.array(
+                [input_hidden_weight_update(hidden_weight, input_weights, x, i) for i in range(len(x))]
+            )
+            hidden_grad = hidden_weight_update(hidden_weight, hidden)
+            hidden_weight += learning_rate * (target - red) * hidden_grad
+            input_weights = input_weights + learning_rate * (target - red) * input_grads
+    red = sigmoid(hidden_weight * sigmoid(data[:, :-1] @ input_weights))
+    predictions = (red >= sigmoid(hidden_weight / 2)).astype(int)
+    return input_weights, hidden_weight, predictions

@@ -1,0 +1,109 @@
+"""Test the tests: the mistake bank graded as students are, by the real `nbgrader autograde`.
+
+Every entry of tests/mistake_bank/ becomes one student's submission (the reference answers with
+one cell replaced) in a scratch course. A wrong entry must lose points on its own function and
+nowhere else; a correct one must earn full marks on every automatically graded part.
+
+    .venv/bin/python -m pytest tests/test_mistake_bank.py -s    # prints the verdict table
+"""
+
+import os
+import shutil
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+from bank_entries import bank_entries, judge, unexpected, verdict_table
+
+from coursepack import ASSIGNMENT
+from coursepack.build import run_nbgrader
+from coursepack.course import copy_course
+from coursepack.grade import part_of, scores_by_part
+from coursepack.submissions import nbgrader_meta, submission_notebook, write_submission
+
+# One autograde process grades its students one after the other; a few processes, each with its
+# own scratch course and gradebook, share the bank out over the machine's cores.
+WORKERS = max(1, min(os.cpu_count() or 1, 4))
+
+
+def prepare_courses(root, entries, workers):
+    """[(course folder, its entries)]: scratch courses that know the assignment, submissions in."""
+    first = copy_course(root / "course-1")
+    # autograde needs the assignment and its grade cells in the gradebook; generate puts them there.
+    run_nbgrader("generate_assignment", ASSIGNMENT, "--force", course_root=first)
+    courses = [first] + [
+        Path(shutil.copytree(first, root / f"course-{i}")) for i in range(2, workers + 1)
+    ]
+    shares = [entries[i::workers] for i in range(workers)]
+    for course, share in zip(courses, shares, strict=True):
+        for entry in share:
+            folder = course / "submitted" / entry.student_id / ASSIGNMENT
+            write_submission(folder, submission_notebook({entry.function: entry.source}))
+    return list(zip(courses, shares, strict=True))
+
+
+def autograde(course, share):
+    """{student: {part: (earned, possible)}} for the automatically graded parts."""
+    run_nbgrader("autograde", ASSIGNMENT, "--force", course_root=course)
+    table = scores_by_part(course, students={entry.student_id for entry in share})
+    return {
+        student: {
+            part: (earned, possible)
+            for part, (earned, possible, manual) in parts.items()
+            if not manual
+        }
+        for student, parts in table.items()
+    }
+
+
+def grader_messages(course, entry):
+    """What the hidden tests of the entry's function printed in its autograded notebook."""
+    path = course / "autograded" / entry.student_id / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    if not path.exists():
+        return "(no autograded notebook)"
+    lines = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        grade_id = nbgrader_meta(cell).get("grade_id", "")
+        if cell.cell_type == "code" and grade_id.endswith(("_hidden", "_contract", "_accuracy")):
+            if part_of(grade_id) == entry.function:
+                for output in cell.outputs:
+                    lines.append(output.get("text", "") or "\n".join(output.get("traceback", [])))
+    return "".join(lines)
+
+
+def test_mistake_bank_through_nbgrader(tmp_path, monkeypatch):
+    # nbgrader runs `alembic` by name when it opens a gradebook: the venv's bin must be on PATH,
+    # which it is not when pytest is started as .venv/bin/pytest from make.
+    venv_bin = str(Path(sys.executable).parent)
+    monkeypatch.setenv("PATH", venv_bin + os.pathsep + os.environ.get("PATH", ""))
+
+    entries = bank_entries()
+    started = time.perf_counter()
+    courses = prepare_courses(tmp_path, entries, min(WORKERS, len(entries)))
+    with ThreadPoolExecutor(len(courses)) as pool:
+        results = list(pool.map(lambda pair: autograde(*pair), courses))
+    elapsed = time.perf_counter() - started
+
+    course_of = {entry.student_id: course for course, share in courses for entry in share}
+    scores = {student: parts for result in results for student, parts in result.items()}
+    ungraded = [entry.student_id for entry in entries if entry.student_id not in scores]
+    assert not ungraded, f"nbgrader recorded no grades for {ungraded}"
+
+    verdicts = [judge(entry, scores[entry.student_id]) for entry in entries]
+    table = verdict_table(verdicts)
+    print(
+        f"\n{table}\n{len(entries)} submissions autograded in {elapsed:.0f} s"
+        f" ({len(courses)} nbgrader process(es))"
+    )
+
+    surprises = unexpected(verdicts)
+    details = "\n\n".join(
+        f"{v.entry.student_id} ({v.entry.expect}"
+        f"{', known gap: ' + v.entry.known_gap if v.entry.known_gap else ''}): {v.entry.why}\n"
+        f"  scores: {scores[v.entry.student_id]}\n"
+        + grader_messages(course_of[v.entry.student_id], v.entry)
+        for v in surprises
+    )
+    assert not surprises, f"{len(surprises)} unexpected verdict(s):\n\n{details}\n\n{table}"
