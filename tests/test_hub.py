@@ -16,12 +16,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "hub"))
 import course_hub  # noqa: E402 (found through the line above)
 from hub_driver import Hub  # noqa: E402
+
+from coursepack.submissions import answer_cells, reference_answers  # noqa: E402
 
 OUTPUT = REPO / "build" / "test-hub"
 INSTRUCTOR = course_hub.INSTRUCTOR
@@ -98,19 +101,15 @@ def servers(hub):
 
 
 def answered(released, overrides=()):
-    """The released notebook with every solution cell taken from the source notebook, except
-    the cells named in `overrides`: those get the given text instead."""
-    solutions = {}
-    for cell in SOURCE["cells"]:
-        meta = cell["metadata"].get("nbgrader", {})
-        if meta.get("solution"):
-            text = "".join(cell["source"])
-            lines = [
-                line
-                for line in text.splitlines()
-                if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
-            ]
-            solutions[meta["grade_id"]] = "\n".join(lines)
+    """The released notebook with every code answer taken from the source notebook (the
+    written answer stays blank), except the cells named in `overrides`: those get the given
+    text instead."""
+    released_answers = answer_cells(nbformat.from_dict(released))
+    solutions = {
+        grade_id: text
+        for grade_id, text in reference_answers().items()
+        if released_answers[grade_id].cell_type == "code"
+    }
     notebook = copy.deepcopy(released)
     for cell in notebook["cells"]:
         grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
