@@ -192,8 +192,12 @@ def _call_probe(args):
     return probe
 
 
-def _call_check(name, args, expected, description, scalar=False):
-    """A check that calls the student's function once and compares with the reference."""
+def _call_check(name, args, expected, description, scalar=False, elementwise=False):
+    """A check that calls the student's function once and compares with the reference.
+
+    scalar: a number went in, so a number must come out; elementwise: an array went in, so
+    an array (not a list) must come out.
+    """
 
     def verdict(facts, ref):
         what = call_text(name, *args)
@@ -201,6 +205,10 @@ def _call_check(name, args, expected, description, scalar=False):
             raise CheckFailed(f"{what} changed its input; return a new value instead")
         if scalar and len(facts["out"].get("shape", [])) != 0:
             raise CheckFailed(f"{what} returned an array; a number in should give a number out")
+        if elementwise and facts["out"]["type"] != "ndarray":
+            raise CheckFailed(
+                f"{what} returned a {facts['out']['type']}; an array in should give a NumPy array"
+            )
         expect_close(facts["out"], expected(ref), what)
 
     return Check(description, _call_probe(args), verdict)
@@ -223,23 +231,32 @@ def _elementwise_checks(name, rng):
             [values],
             lambda ref, values=values: getattr(ref, name)(values),
             f"{name} element-wise on an array of shape {shape}",
+            elementwise=True,
         )
     ints = np.array([-3, 0, 2])
     yield _call_check(
-        name, [ints], lambda ref: getattr(ref, name)(ints), f"{name} on an integer array"
+        name,
+        [ints],
+        lambda ref: getattr(ref, name)(ints),
+        f"{name} on an integer array",
+        elementwise=True,
     )
 
 
 def sigmoid_checks(rng):
     yield from _elementwise_checks("sigmoid", rng)
     far = np.array([-1000.0, -710.0, 710.0, 1000.0])
-    yield _call_check("sigmoid", [far], lambda ref: ref.sigmoid(far), "sigmoid far from 0")
+    yield _call_check(
+        "sigmoid", [far], lambda ref: ref.sigmoid(far), "sigmoid far from 0", elementwise=True
+    )
 
 
 def relu_checks(rng):
     yield from _elementwise_checks("ReLU", rng)
     negatives = -rng.uniform(0.1, 5, 5)
-    yield _call_check("ReLU", [negatives], lambda ref: np.zeros(5), "ReLU of negative numbers")
+    yield _call_check(
+        "ReLU", [negatives], lambda ref: np.zeros(5), "ReLU of negative numbers", elementwise=True
+    )
 
 
 def feed_forward_checks(rng):
@@ -248,7 +265,8 @@ def feed_forward_checks(rng):
 
         def probe(student, args=args):
             out = student(*args)
-            pair = isinstance(out, (tuple, list)) and len(out) == 2
+            # A tuple, a list or an array of two: each unpacks as `purple, red = ...`.
+            pair = isinstance(out, (tuple, list, np.ndarray)) and np.shape(out) == (2,)
             return {"pair": pair, "out": observe(out)}
 
         def verdict(facts, ref, args=args):
@@ -281,7 +299,11 @@ def lead_coef_checks(rng):
         )
     values = rng.uniform(-4, 4, 6)
     yield _call_check(
-        "lead_coef", [values], lambda ref: ref.lead_coef(values), "lead_coef on an array"
+        "lead_coef",
+        [values],
+        lambda ref: ref.lead_coef(values),
+        "lead_coef on an array",
+        elementwise=True,
     )
 
 
@@ -349,15 +371,62 @@ def parameters_per_step_checks(rng):
         )
 
 
-class CallCounter:
-    """A dependency that counts its calls (to see whether epochs are respected)."""
+class Recorder:
+    """A dependency that notes how firstNN calls it (row, weights, hidden value...)."""
 
-    def __init__(self, function):
-        self.function, self.calls = function, 0
+    def __init__(self, function, name, log):
+        self.function, self.name, self.log = function, name, log
 
-    def __call__(self, *args, **kwargs):
-        self.calls += 1
-        return self.function(*args, **kwargs)
+    def __call__(self, *args):
+        if self.name == "hidden_weight_update":
+            self.log.append(("hidden", float(np.asarray(args[1], dtype=float))))
+        else:
+            weights, row, index = (np.asarray(a, dtype=float) for a in args[1:4])
+            self.log.append(("input", int(index), row.tolist(), weights.tolist()))
+        return self.function(*args)
+
+
+def _watch_training(student, data, epochs, seed):
+    """Train with recording derivatives; return what the training loop did, as facts."""
+    log = []
+    scope = student.__globals__
+    recorders = {
+        name: Recorder(scope[name], name, log)
+        for name in ("hidden_weight_update", "input_hidden_weight_update")
+    }
+    with reference_dependencies(student, recorders):
+        _train(student, data, epochs, seed)
+    features = data[:, :-1]
+    hidden_calls = sum(1 for event in log if event[0] == "hidden")
+    per_index = [0] * features.shape[1]
+    rows_seen, sigmoid_like = [], []
+    for position, event in enumerate(log):
+        if event[0] == "input":
+            _, index, row, _ = event
+            if 0 <= index < len(per_index):
+                per_index[index] += 1
+            if index == 0:
+                matches = np.flatnonzero(np.all(np.isclose(features, row), axis=1))
+                rows_seen.append(int(matches[0]) if matches.size else -1)
+            continue
+        # The input-weight calls of the same step come just before or just after this one.
+        neighbours = [
+            log[i]
+            for i in (position - 1, position + 1)
+            if 0 <= i < len(log) and log[i][0] == "input"
+        ]
+        sigmoid_like.append(
+            any(
+                abs(event[1] - 1 / (1 + np.exp(-np.dot(weights, row)))) <= 0.05
+                for _, _, row, weights in neighbours
+            )
+        )
+    return {
+        "hidden_calls": hidden_calls,
+        "input_calls": per_index,
+        "sigmoid_like": sigmoid_like,
+        "rows_seen": rows_seen,
+    }
 
 
 def _train(student, data, epochs, seed):
@@ -417,20 +486,52 @@ def firstNN_contract_checks(rng):
 
     for epochs in (0, 1, 3):
 
-        def probe(student, epochs=epochs):
-            counter = CallCounter(student.__globals__["hidden_weight_update"])
-            with reference_dependencies(student, {"hidden_weight_update": counter}):
-                _train(student, data, epochs, seed=2)
-            return {"calls": counter.calls}
-
         def verdict(facts, ref, epochs=epochs):
-            if facts["calls"] != epochs * n_rows:
+            if facts["hidden_calls"] != epochs * n_rows:
                 raise CheckFailed(
                     f"firstNN(data, {epochs}) on {n_rows} rows called hidden_weight_update"
-                    f" {facts['calls']} times; one update per row per epoch is {epochs * n_rows}"
+                    f" {facts['hidden_calls']} times; one update per row per epoch is"
+                    f" {epochs * n_rows}"
                 )
 
-        yield Check(f"firstNN trains for exactly {epochs} epoch(s)", probe, verdict)
+        yield Check(
+            f"firstNN trains for exactly {epochs} epoch(s)",
+            lambda student, epochs=epochs: _watch_training(student, data, epochs, seed=2),
+            verdict,
+        )
+
+    def watch(student):
+        return _watch_training(student, data, 3, seed=4)
+
+    def every_input_weight(facts, ref):
+        if facts["input_calls"] != [3 * n_rows] * 2:
+            raise CheckFailed(
+                f"firstNN(data, 3) on {n_rows} rows and 2 features called"
+                f" input_hidden_weight_update {facts['input_calls']} times for weights 0 and 1;"
+                f" every input weight is updated once per row per epoch ({3 * n_rows})"
+            )
+
+    def hidden_value(facts, ref):
+        seen = facts["sigmoid_like"]
+        if not seen or np.mean(seen) < 0.9:
+            raise CheckFailed(
+                "firstNN gave hidden_weight_update a hidden value H that is not"
+                " sigmoid(input_weights . row) for the row being learned; the hidden node's"
+                " activation is the sigmoid"
+            )
+
+    def shuffled(facts, ref):
+        rows = facts["rows_seen"]
+        epochs = [rows[i : i + n_rows] for i in range(0, len(rows), n_rows)]
+        if len(epochs) >= 2 and all(order == epochs[0] for order in epochs):
+            raise CheckFailed(
+                "firstNN visited the rows in the same order in every epoch; shuffle them at the"
+                " start of each epoch (np.random.permutation)"
+            )
+
+    yield Check("firstNN updates every input weight", watch, every_input_weight)
+    yield Check("firstNN's hidden value is the sigmoid's", watch, hidden_value)
+    yield Check("firstNN shuffles the rows each epoch", watch, shuffled)
 
     def consistent(facts, ref):
         input_weights, hidden_weight, predictions = _trained(facts, n_rows, 2, "firstNN")

@@ -112,8 +112,7 @@ def _module_payload():
     ]
 
 
-PROBE_RUNNER = (
-    """
+PROBE_RUNNER = """
 def _lab21_probe(suite, namespace, payload, dependency_source, names):
     import json, sys, types
     created = []
@@ -136,7 +135,6 @@ def _lab21_probe(suite, namespace, payload, dependency_source, names):
         for name in created:
             sys.modules.pop(name, None)
 """.replace("MARK", repr(OBSERVATION_MARK))
-)
 
 
 class GuardError(Exception):

@@ -72,4 +72,3 @@ class OwnerCheckedCollect(ExchangeCollect):
         stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         with open(log_file, "a") as refusals:
             refusals.write(f"{stamp}\t{claimed}\t{','.join(sorted(found))}\t{path}\n")
-

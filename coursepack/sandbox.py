@@ -58,7 +58,10 @@ class SandboxedKernelManager(AsyncKernelManager):
     def _sudo(self, *command, check=True):
         return subprocess.run(
             ["sudo", "-n", "-u", self.run_as, "--", *command],
-            check=check, capture_output=True, text=True, timeout=30,
+            check=check,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
 
     def _group_id(self):
@@ -115,8 +118,14 @@ class SandboxedKernelManager(AsyncKernelManager):
         # `kill -1` as the sandbox user reaches exactly that user's processes.
         self._sudo("kill", "-KILL", "-1", check=False)
         # Let the group delete what the kernel made, then remove the scratch folder.
-        self._sudo("chmod", "-R", "g+rwX", str(self.scratch / "work"), str(self.scratch / "home"),
-                   check=False)
+        self._sudo(
+            "chmod",
+            "-R",
+            "g+rwX",
+            str(self.scratch / "work"),
+            str(self.scratch / "home"),
+            check=False,
+        )
         shutil.rmtree(self.scratch, ignore_errors=True)
         self.scratch = None
 

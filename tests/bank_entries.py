@@ -23,8 +23,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from coursepack.checks import GRADED_FUNCTIONS
 from coursepack.grade import MANUAL_PART
-from coursepack.hidden_tests import GRADED_FUNCTIONS
 from coursepack.submissions import parse_answer_file
 
 BANK_FOLDER = Path(__file__).resolve().parent / "mistake_bank"

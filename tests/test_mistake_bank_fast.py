@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 from bank_entries import bank_entries, judge, verdict_table
 
+from coursepack.checks import GRADED_FUNCTIONS
 from coursepack.grade import part_of
-from coursepack.hidden_tests import GRADED_FUNCTIONS, grade
+from coursepack.hidden_tests import grade
 from coursepack.reference import load_reference
 from coursepack.submissions import SOURCE_NOTEBOOK, nbgrader_meta
 

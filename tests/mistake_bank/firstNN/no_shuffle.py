@@ -2,8 +2,6 @@
 # expect: wrong
 # why: visits the rows in the data's order every epoch, where the lab asks for a new random
 #   order (np.random.permutation) each epoch
-# known gap: the data sets come shuffled already, so this still learns them, and no check looks
-#   at the order of the updates
 # %% firstNN
 def firstNN(data, epochs, learning_rate=0.5):
     features, labels = data[:, :-1], data[:, -1]

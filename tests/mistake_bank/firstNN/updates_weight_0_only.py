@@ -1,7 +1,5 @@
 # base: reference
 # expect: wrong
-# known gap: on these data sets the first feature alone separates the classes (about 0.98
-#   accuracy), and no check counts which input weights are updated
 # why: updates input weight 0 and the hidden weight; the other input weights never move
 # %% firstNN
 def firstNN(data, epochs, learning_rate=0.5):

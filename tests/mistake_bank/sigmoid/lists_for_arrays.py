@@ -2,7 +2,6 @@
 # expect: wrong
 # why: recurses over the elements of an array and returns (nested) Python lists, not an array,
 #   so sigmoid(x) * (1 - sigmoid(x)) fails for arrays
-# known gap: the checks convert the result with np.asarray before comparing, so a list passes
 # %% sigmoid
 def sigmoid(x):
     if np.ndim(x) == 0:
