@@ -1,0 +1,64 @@
+"""The bundled sample class, graded by the real `nbgrader autograde`: exactly the expected scores,
+and feedback that explains without leaking."""
+
+import pytest
+
+from coursepack import ASSIGNMENT
+from coursepack.course import copy_course
+from coursepack.grade import grade_sample_class
+
+# student -> {part: points}; parts not listed earn full marks. "reflection" is the written answer.
+EXPECTED = {
+    "ada_perfect": {"reflection": "manual"},
+    "ben_untouched": {
+        part: 0
+        for part in (
+            "sigmoid", "ReLU", "feed_forward", "sigmoid_perceptron", "lead_coef",
+            "hidden_weight_update", "input_hidden_weight_update", "parameters_per_step",
+            "firstNN", "reflection",
+        )
+    },
+    # A textbook sigmoid (right, with overflow warnings), lead_coef of the output, the handout's
+    # sign: lead_coef and firstNN's accuracy (5 of its 8 points) go, nothing else.
+    "cleo_typical": {"lead_coef": 0, "firstNN": 3, "reflection": "manual"},
+    # ReLU edits its input; firstNN thresholds at 0.5 (one of 8 contract checks, and accuracy).
+    "dev_handout": {"ReLU": 0, "firstNN": 2.62, "reflection": "manual"},
+    # math.exp: right on numbers (4 of 8 sigmoid checks), wrong on arrays; stopped after Part C.
+    "eve_halfway": {
+        "sigmoid": 1.5, "sigmoid_perceptron": 0, "lead_coef": 0, "hidden_weight_update": 0,
+        "input_hidden_weight_update": 0, "parameters_per_step": 0, "firstNN": 0, "reflection": 0,
+    },
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    course = copy_course(tmp_path_factory.mktemp("sample") / "course")
+    return course, grade_sample_class(course)
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_each_student_gets_exactly_the_expected_scores(graded, student):
+    _, table = graded
+    got = {}
+    for part, (score, max_score, manual) in table[student].items():
+        if manual:
+            got[part] = "manual"
+        elif score != max_score:
+            got[part] = score
+    assert got == EXPECTED[student]
+
+
+def test_feedback_explains_each_failed_check(graded):
+    course, _ = graded
+    html = (course / "feedback" / "cleo_typical" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "lead_coef: 0 of 7 hidden checks passed" in html
+    assert "lead_coef(0) returned 0, expected 0.25" in html
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_feedback_never_shows_hidden_test_code(graded, student):
+    course, _ = graded
+    html = (course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    for secret in ("BEGIN HIDDEN TESTS", "coursepack", "_lab21_probe", "lab21_reference"):
+        assert secret not in html
