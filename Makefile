@@ -30,6 +30,7 @@ grade: $(READY)
 
 lint: $(READY)
 	$(BIN)/ruff check .
+	$(BIN)/python -m coursepack.notebook_lint
 
 test: lint
 	$(BIN)/pytest
