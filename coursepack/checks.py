@@ -179,17 +179,26 @@ def run_probe(check, student):
 
 
 def _call_probe(args):
-    """A probe that calls the student's function once and notes whether it changed its input."""
+    """A probe that calls the student's function once on copies of `args`.
+
+    It reports the result and the arguments as they were afterwards; whether they changed is
+    for the verdict to say (probes compare nothing: student code may have patched numpy).
+    """
 
     def probe(student):
-        originals = [np.copy(arg) for arg in args]
-        out = student(*args)
-        mutated = any(
-            not np.array_equal(arg, original) for arg, original in zip(args, originals, strict=True)
-        )
-        return {"out": observe(out), "mutated": mutated}
+        given = [arg.copy() if isinstance(arg, np.ndarray) else arg for arg in args]
+        out = student(*given)
+        return {"out": observe(out), "after": [observe(arg) for arg in given]}
 
     return probe
+
+
+def _changed(facts, args):
+    """Whether the student's function changed any argument it was given."""
+    return any(
+        "values" not in after or not np.array_equal(np.asarray(after["values"]), arg)
+        for after, arg in zip(facts["after"], args, strict=True)
+    )
 
 
 def _call_check(name, args, expected, description, scalar=False, elementwise=False):
@@ -201,7 +210,7 @@ def _call_check(name, args, expected, description, scalar=False, elementwise=Fal
 
     def verdict(facts, ref):
         what = call_text(name, *args)
-        if facts["mutated"]:
+        if _changed(facts, args):
             raise CheckFailed(f"{what} changed its input; return a new value instead")
         if scalar and len(facts["out"].get("shape", [])) != 0:
             raise CheckFailed(f"{what} returned an array; a number in should give a number out")
@@ -316,7 +325,7 @@ def _gradient_check(name, args, wiggle, description):
 
     def verdict(facts, ref):
         what = call_text(name, *args)
-        if facts["mutated"]:
+        if _changed(facts, args):
             raise CheckFailed(f"{what} changed its input arrays")
         got = numbers(facts["out"], what)
         if got.size != 1 or not np.isfinite(got).all():
@@ -386,8 +395,25 @@ class Recorder:
         return self.function(*args)
 
 
+def _train(student, data, epochs, seed):
+    """Seed both random generators, train on a copy, and describe what came back."""
+    np.random.seed(seed)
+    random.seed(seed)
+    given = data.copy()
+    result = student(given, epochs)
+    facts = {"data_after": observe(given), "triple": False}
+    if isinstance(result, (tuple, list)) and len(result) == 3:
+        facts.update(
+            triple=True,
+            input_weights=observe(result[0]),
+            hidden_weight=observe(result[1]),
+            predictions=observe(result[2]),
+        )
+    return facts
+
+
 def _watch_training(student, data, epochs, seed):
-    """Train with recording derivatives; return what the training loop did, as facts."""
+    """Train with recording derivatives; the facts are the calls, in order."""
     log = []
     scope = student.__globals__
     recorders = {
@@ -396,6 +422,11 @@ def _watch_training(student, data, epochs, seed):
     }
     with reference_dependencies(student, recorders):
         _train(student, data, epochs, seed)
+    return {"log": log}
+
+
+def _training_summary(log, data):
+    """What the training loop did, read from its calls (in the grading process)."""
     features = data[:, :-1]
     hidden_calls = sum(1 for event in log if event[0] == "hidden")
     per_index = [0] * features.shape[1]
@@ -421,34 +452,13 @@ def _watch_training(student, data, epochs, seed):
                 for _, _, row, weights in neighbours
             )
         )
-    return {
-        "hidden_calls": hidden_calls,
-        "input_calls": per_index,
-        "sigmoid_like": sigmoid_like,
-        "rows_seen": rows_seen,
-    }
+    return hidden_calls, per_index, sigmoid_like, rows_seen
 
 
-def _train(student, data, epochs, seed):
-    """Seed both random generators, train, and describe what came back."""
-    np.random.seed(seed)
-    random.seed(seed)
-    original = data.copy()
-    result = student(data, epochs)
-    facts = {"mutated": not np.array_equal(data, original), "triple": False}
-    if isinstance(result, (tuple, list)) and len(result) == 3:
-        facts.update(
-            triple=True,
-            input_weights=observe(result[0]),
-            hidden_weight=observe(result[1]),
-            predictions=observe(result[2]),
-        )
-    return facts
-
-
-def _trained(facts, n_rows, n_features, what):
+def _trained(facts, n_rows, n_features, what, data):
     """Check the shape of what firstNN returned; give back (w0, w1, predictions)."""
-    if facts["mutated"]:
+    after = facts["data_after"]
+    if "values" not in after or not np.array_equal(np.asarray(after["values"]), data):
         raise CheckFailed(f"{what} changed the data it was given; work on a copy")
     if not facts["triple"]:
         raise CheckFailed(f"{what} should return (input_weights, hidden_weight, predictions)")
@@ -476,7 +486,7 @@ def firstNN_contract_checks(rng):
     n_rows = len(data)
 
     def shapes(facts, ref):
-        _trained(facts, n_rows, 2, "firstNN on 40 rows")
+        _trained(facts, n_rows, 2, "firstNN on 40 rows", data)
 
     yield Check(
         "firstNN returns weights and 0/1 predictions of the right shapes",
@@ -487,11 +497,11 @@ def firstNN_contract_checks(rng):
     for epochs in (0, 1, 3):
 
         def verdict(facts, ref, epochs=epochs):
-            if facts["hidden_calls"] != epochs * n_rows:
+            hidden_calls = _training_summary(facts["log"], data)[0]
+            if hidden_calls != epochs * n_rows:
                 raise CheckFailed(
                     f"firstNN(data, {epochs}) on {n_rows} rows called hidden_weight_update"
-                    f" {facts['hidden_calls']} times; one update per row per epoch is"
-                    f" {epochs * n_rows}"
+                    f" {hidden_calls} times; one update per row per epoch is {epochs * n_rows}"
                 )
 
         yield Check(
@@ -504,15 +514,16 @@ def firstNN_contract_checks(rng):
         return _watch_training(student, data, 3, seed=4)
 
     def every_input_weight(facts, ref):
-        if facts["input_calls"] != [3 * n_rows] * 2:
+        input_calls = _training_summary(facts["log"], data)[1]
+        if input_calls != [3 * n_rows] * 2:
             raise CheckFailed(
                 f"firstNN(data, 3) on {n_rows} rows and 2 features called"
-                f" input_hidden_weight_update {facts['input_calls']} times for weights 0 and 1;"
+                f" input_hidden_weight_update {input_calls} times for weights 0 and 1;"
                 f" every input weight is updated once per row per epoch ({3 * n_rows})"
             )
 
     def hidden_value(facts, ref):
-        seen = facts["sigmoid_like"]
+        seen = _training_summary(facts["log"], data)[2]
         if not seen or np.mean(seen) < 0.9:
             raise CheckFailed(
                 "firstNN gave hidden_weight_update a hidden value H that is not"
@@ -521,7 +532,7 @@ def firstNN_contract_checks(rng):
             )
 
     def shuffled(facts, ref):
-        rows = facts["rows_seen"]
+        rows = _training_summary(facts["log"], data)[3]
         epochs = [rows[i : i + n_rows] for i in range(0, len(rows), n_rows)]
         if len(epochs) >= 2 and all(order == epochs[0] for order in epochs):
             raise CheckFailed(
@@ -534,7 +545,7 @@ def firstNN_contract_checks(rng):
     yield Check("firstNN shuffles the rows each epoch", watch, shuffled)
 
     def consistent(facts, ref):
-        input_weights, hidden_weight, predictions = _trained(facts, n_rows, 2, "firstNN")
+        input_weights, hidden_weight, predictions = _trained(facts, n_rows, 2, "firstNN", data)
         red = ref.sigmoid(hidden_weight * ref.sigmoid(data[:, :-1] @ input_weights))
         implied = red >= ref.sigmoid(hidden_weight / 2)
         agreement = np.mean(predictions == implied)
@@ -569,7 +580,7 @@ def firstNN_accuracy_checks(rng):
 
             def verdict(facts, ref, data=data, seed=seed, label=label):
                 what = f"firstNN on {label}"
-                _, _, predictions = _trained(facts, len(data), data.shape[1] - 1, what)
+                _, _, predictions = _trained(facts, len(data), data.shape[1] - 1, what, data)
                 score = np.mean(predictions == data[:, -1])
                 if score < ACCURACY_NEEDED:
                     raise CheckFailed(

@@ -26,15 +26,16 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import Execute
-from traitlets import Float, Integer
+from traitlets import Bool, Float, Integer
 
 import coursepack
-from coursepack import COURSE_ROOT, checks, dataset, kernel_guard
+from coursepack import ASSIGNMENT, COURSE_ROOT, checks, dataset, kernel_guard
 from coursepack.reference import dependency_source, load_reference
 
 HIDDEN_CALL = re.compile(r'^grade\("(\w+)", globals\(\), points=[\d.]+\)\s*$', re.MULTILINE)
@@ -153,6 +154,11 @@ class GuardedExecute(Execute):
     memory_bytes = Integer(
         3 * 1024**3, help="Address-space limit of a student's kernel (0 for none)."
     ).tag(config=True)
+    skip_demos = Bool(
+        True,
+        help="Skip the instructor's demo cells (tagged `demo` in the release) when a submission"
+        " has them unchanged: they only show plots and examples, and earn no points.",
+    ).tag(config=True)
     max_restarts = Integer(
         10, help="Kernel restarts allowed per notebook before the rest is marked not run."
     ).tag(config=True)
@@ -163,6 +169,7 @@ class GuardedExecute(Execute):
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
         self.reference = load_reference()
+        self.demo_sources = self._release_demos() if self.skip_demos else set()
         self.payload = _module_payload()
         # Notices from the repairs made before grading (coursepack.preflight) are kept.
         before = nb.metadata.get(METADATA_KEY, {})
@@ -275,7 +282,25 @@ class GuardedExecute(Execute):
             self.execute_cell(cell, position, store_history=False)
             cell.outputs, cell["execution_count"] = outputs, count
 
+    def _release_demos(self):
+        """Sources of the release's demo cells (tag `demo`, neither graded nor answered)."""
+        path = self._course_root() / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        if not path.exists():
+            return set()
+        release = nbformat.read(path, as_version=4)
+        return {
+            cell.source
+            for cell in release.cells
+            if "demo" in cell.metadata.get("tags", [])
+            and not (utils.is_grade(cell) or utils.is_solution(cell))
+        }
+
     def _execute(self, cell, position):
+        if utils.is_grade(cell) or utils.is_solution(cell):
+            # nbclient skips cells tagged `skip-execution`: no student may skip a test that way.
+            cell.metadata["tags"] = []
+        elif cell.source in self.demo_sources:
+            return  # an unchanged instructor demo: nothing to grade, nothing later needs it
         match = HIDDEN_CALL.search(cell.source) if utils.is_grade(cell) else None
         if match is None:
             self.execute_cell(cell, position, store_history=True)

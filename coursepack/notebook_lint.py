@@ -86,6 +86,8 @@ def cell_problems(index, cell):
             problems.append(f"{name}: a graded cell needs numeric points >= 0")
         if cell.cell_type == "markdown" and not meta.get("solution"):
             problems.append(f"{name}: a graded markdown cell must also be a solution cell")
+    if "demo" in cell.metadata.get("tags", []) and (meta.get("grade") or meta.get("solution")):
+        problems.append(f"{name}: a demo cell (skipped when grading) cannot be graded or answered")
     if has_solution_region and not meta.get("solution"):
         problems.append(f"{name}: has a solution region but is not a solution cell")
     if has_hidden_region and not meta.get("grade"):

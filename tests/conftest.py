@@ -35,10 +35,15 @@ class GradedClass:
         return nbformat.read(path, as_version=4).metadata.get(METADATA_KEY, {})
 
 
-def grade_class(course, answers_by_student, base="reference"):
-    """Write one submission per student (answers: grade_id -> source), autograde with nbgrader."""
+def grade_class(course, answers_by_student, base="reference", before_grading=None):
+    """Write one submission per student (answers: grade_id -> source), autograde with nbgrader.
+
+    before_grading(course), if given, may damage the written submissions first.
+    """
     for student, answers in answers_by_student.items():
         folder = course / "submitted" / student / ASSIGNMENT
         write_submission(folder, submission_notebook(answers, base))
+    if before_grading:
+        before_grading(course)
     run_nbgrader("autograde", ASSIGNMENT, "--force", course_root=course)
     return GradedClass(course, answers_by_student)

@@ -5,6 +5,7 @@ every other function full marks, the honest student full marks, and the attempt 
 the grading record where the guard can see it.
 """
 
+import nbformat
 import pytest
 
 from tests.conftest import grade_class
@@ -79,6 +80,7 @@ ATTACKS = {
         "    exec((course / 'solutions' / 'lab21_reference.py').read_text(), namespace)\n"
         "    return namespace['firstNN'](data, epochs)\n",
     ),
+    "skip_tag": ("lead_coef", "def lead_coef(val_fx):\n    return -1.0\n"),
     "reads_gradebook": (
         "parameters_per_step",
         "from pathlib import Path\n\n\ndef parameters_per_step(n_inputs):\n"
@@ -106,7 +108,18 @@ def graded(tmp_path_factory):
     )
     class_answers = {"honest": {}}
     class_answers.update({name: {part: code} for name, (part, code) in ATTACKS.items()})
-    return grade_class(course, class_answers)
+    return grade_class(course, class_answers, before_grading=tag_tests_to_skip)
+
+
+def tag_tests_to_skip(course):
+    """The skip_tag attacker tags lead_coef's test cells `skip-execution` (nbclient's tag for
+    cells it must not run): a test that never runs would show no error, so full marks."""
+    path = course / "submitted" / "skip_tag" / "lab21" / "lab21.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id", "").startswith("test_lead_coef"):
+            cell.metadata["tags"] = ["skip-execution"]
+    nbformat.write(notebook, path)
 
 
 def test_the_honest_student_is_unaffected(graded):
