@@ -3,8 +3,9 @@
 The autograder sends this module's source into each fresh kernel and calls `install`. It
 uses only the standard library: the kernel may have no access to the course's files.
 
-- An audit hook refuses to open the course's private files (solutions, source notebook,
-  gradebook, the grading tools, other students' work) and records every attempt.
+- An audit hook refuses to open, write, move or remove the course's private files (solutions,
+  source notebook, gradebook, the grading tools, other students' work), and to start other
+  programs (a shell would be outside its reach), and records every attempt.
 - The same hook records introspection that grading never needs from a student: walking the
   garbage collector, reading stack frames from notebook code, tracing, ctypes.
 - A memory limit turns a memory bomb into a MemoryError in one cell instead of a dead kernel.
@@ -30,6 +31,33 @@ WATCHED_EVENTS = {
 }
 
 
+# Events whose first argument is a path that must not be touched (written, moved, removed).
+PATH_EVENTS = {
+    "os.remove",
+    "os.rename",
+    "os.rmdir",
+    "os.chmod",
+    "os.chown",
+    "os.truncate",
+    "os.link",
+    "os.symlink",
+    "os.utime",
+    "shutil.rmtree",
+    "shutil.move",
+    "shutil.copyfile",
+    "sqlite3.connect",
+}
+# Starting other programs: grading never needs it, and a shell is outside the hook's reach.
+PROGRAM_EVENTS = {
+    "subprocess.Popen",
+    "os.system",
+    "os.exec",
+    "os.posix_spawn",
+    "os.spawn",
+    "pty.spawn",
+}
+
+
 def _is_notebook_code(filename):
     # ipykernel compiles each cell to a file name under its temp folder, /tmp/ipykernel_<pid>/.
     return "ipykernel_" in filename or filename.startswith("<ipython-input")
@@ -49,7 +77,7 @@ def install(record_path, protected, allowed, memory_bytes):
     def is_protected(path):
         try:
             real = os.path.realpath(os.fsdecode(path))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError):  # a file descriptor, or no path at all
             return False
         if any(real == a or real.startswith(a + os.sep) for a in allowed):
             return False
@@ -69,6 +97,13 @@ def install(record_path, protected, allowed, memory_bytes):
                 if opens_file or _is_notebook_code(caller):
                     record("blocked", f"tried to read {path}")
                 raise PermissionError(f"{path} cannot be read while grading")
+            if event in PATH_EVENTS and args and any(is_protected(a) for a in args[:2]):
+                target = next(a for a in args[:2] if is_protected(a))
+                record("blocked", f"tried to change {os.fsdecode(target)} ({event})")
+                raise PermissionError(f"{os.fsdecode(target)} cannot be changed while grading")
+            if event in PROGRAM_EVENTS:
+                record("blocked", f"tried to start a program ({event})")
+                raise PermissionError("starting programs is not allowed while grading")
             if event in WATCHED_EVENTS:
                 record("flag", WATCHED_EVENTS[event])
             elif event == "sys._getframe":

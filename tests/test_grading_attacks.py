@@ -81,6 +81,21 @@ ATTACKS = {
         "    return namespace['firstNN'](data, epochs)\n",
     ),
     "skip_tag": ("lead_coef", "def lead_coef(val_fx):\n    return -1.0\n"),
+    "vandal": (
+        "parameters_per_step",
+        "import os, sqlite3\nfrom pathlib import Path\n\n"
+        "course = Path.cwd().parents[2]\n"
+        "for attempt in (\n"
+        "    lambda: (course / 'gradebook.db').write_text('gone'),\n"
+        "    lambda: (course / 'source' / 'lab21' / 'lab21.ipynb').write_text('{}'),\n"
+        "    lambda: (course / 'submitted' / 'honest' / 'lab21' / 'lab21.ipynb').unlink(),\n"
+        "    lambda: os.rename(course / 'autograded' / 'honest', course / 'stolen'),\n"
+        "    lambda: sqlite3.connect(course / 'gradebook.db').execute('DELETE FROM grade'),\n"
+        "    lambda: os.system(f'rm -rf {course}/gradebook.db {course}/source'),\n"
+        "):\n"
+        "    try:\n        attempt()\n    except Exception:\n        pass\n\n\n"
+        "def parameters_per_step(n_inputs):\n    return -1\n",
+    ),
     "reads_gradebook": (
         "parameters_per_step",
         "from pathlib import Path\n\n\ndef parameters_per_step(n_inputs):\n"
@@ -98,6 +113,10 @@ ATTACKS = {
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
+    return _graded(tmp_path_factory)
+
+
+def _graded(tmp_path_factory):
     from coursepack.course import copy_course
 
     course = copy_course(tmp_path_factory.mktemp("attacks") / "course")
@@ -106,9 +125,12 @@ def graded(tmp_path_factory):
         (course / "nbgrader_config.py").read_text()
         + "\nc.Execute.timeout = 12\nc.GuardedExecute.quick_cell_seconds = 6\n"
     )
+    source_before = (course / "source" / "lab21" / "lab21.ipynb").read_bytes()
     class_answers = {"honest": {}}
     class_answers.update({name: {part: code} for name, (part, code) in ATTACKS.items()})
-    return grade_class(course, class_answers, before_grading=tag_tests_to_skip)
+    graded = grade_class(course, class_answers, before_grading=tag_tests_to_skip)
+    graded.source_before = source_before
+    return graded
 
 
 def tag_tests_to_skip(course):
@@ -146,8 +168,21 @@ def test_an_attack_costs_only_its_own_function(graded, attack):
         ("loop_ignores_interrupts", "stopped responding"),
         ("patched_numpy", "patches a library"),
         ("silenced_traceback", "showtraceback"),
+        ("vandal", "tried to change"),
+        ("vandal", "tried to start a program"),
     ],
 )
 def test_the_attempt_is_reported(graded, attack, evidence):
     record = graded.record(attack)
     assert any(evidence in line for line in record["flags"] + record["notices"]), record
+
+
+def test_the_vandal_changed_nothing_of_the_course(graded):
+    course = graded.course
+    assert (course / "source" / "lab21" / "lab21.ipynb").read_bytes() == graded.source_before
+    assert (course / "submitted" / "honest" / "lab21" / "lab21.ipynb").exists()
+    assert (course / "autograded" / "honest" / "lab21" / "lab21.ipynb").exists()
+    assert not (course / "stolen").exists()
+    # The gradebook is whole: every student's scores read back, the honest one's in full.
+    for part in AUTO_PARTS:
+        assert graded.full_marks("honest", part)
