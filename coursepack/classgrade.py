@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from coursepack import ASSIGNMENT, COURSE_ROOT
+from coursepack.build import venv_environment
 
 RECORD_NAME = "grading_record.json"
 # Files whose change alters verdicts without any submission changing: they force a re-grade.
@@ -242,6 +243,7 @@ def worker_main(course_root, connection, log_file):
     descriptor = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(descriptor, 1)
     os.dup2(descriptor, 2)
+    os.environ.update(venv_environment())
     try:
         app = load_nbgrader_app(course_root)
         connection.send(("ready", None))
