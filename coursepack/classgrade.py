@@ -182,7 +182,7 @@ def run_preflight(course_root, student):
     return list(preflight.prepare_submission(Path(course_root), student) or [])
 
 
-def grade_one(app, course_root, student):
+def grade_one(app, course_root, student, feedback=True):
     """Autograde one student and make their feedback with nbgrader's converters."""
     from nbgrader.converters import Autograde, GenerateFeedback, NbGraderException
 
@@ -194,7 +194,7 @@ def grade_one(app, course_root, student):
         notices = run_preflight(course_root, student)
         app.coursedir.assignment_id = ASSIGNMENT
         app.coursedir.student_id = student
-        for converter_class in (Autograde, GenerateFeedback):
+        for converter_class in (Autograde, GenerateFeedback) if feedback else (Autograde,):
             converter = converter_class(coursedir=app.coursedir, parent=app)
             converter.force = True  # the caller decided this student needs (re)grading
             converter.start()
@@ -235,7 +235,7 @@ class _LogBuffer(logging.Handler):
         return "\n".join(self.lines)
 
 
-def worker_main(course_root, connection, log_file):
+def worker_main(course_root, connection, log_file, feedback=True):
     """Serve students from `connection` until told to stop (None)."""
     # Ctrl-C is the parent's to handle: it stops the workers and their kernels itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -254,7 +254,7 @@ def worker_main(course_root, connection, log_file):
         student = connection.recv()
         if student is None:
             return
-        connection.send(("done", asdict(grade_one(app, course_root, student))))
+        connection.send(("done", asdict(grade_one(app, course_root, student, feedback))))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -279,10 +279,11 @@ def kill_process_tree(pid):
 
 
 class _Worker:
-    def __init__(self, context, course_root, log_file):
+    def __init__(self, context, course_root, log_file, feedback):
         self.connection, child_end = multiprocessing.Pipe()
         self.process = context.Process(
-            target=worker_main, args=(str(course_root), child_end, str(log_file)), daemon=True
+            target=worker_main, args=(str(course_root), child_end, str(log_file), feedback),
+            daemon=True,
         )
         self.process.start()
         child_end.close()
@@ -310,8 +311,9 @@ class _Worker:
         self.connection.close()
 
 
-def grade_students(course_root, students, workers, timeout=DEFAULT_TIMEOUT, on_outcome=None):
-    """Grade `students` on `workers` processes; yield nothing, call on_outcome(Outcome) each.
+def grade_students(course_root, students, workers, timeout=DEFAULT_TIMEOUT, on_outcome=None,
+                   feedback=True):
+    """Grade `students` on `workers` processes, calling on_outcome(Outcome) as each finishes.
 
     Returns the outcomes in the order they finished. A student whose grading outlives `timeout`
     seconds, or whose worker dies, is recorded as such; its worker is replaced.
@@ -330,7 +332,7 @@ def grade_students(course_root, students, workers, timeout=DEFAULT_TIMEOUT, on_o
     def spawn():
         nonlocal spawned
         spawned += 1
-        pool.append(_Worker(context, course_root, logs / f"worker-{spawned}.log"))
+        pool.append(_Worker(context, course_root, logs / f"worker-{spawned}.log", feedback))
 
     def finish(worker, outcome):
         outcomes.append(outcome)
@@ -407,7 +409,7 @@ class RunSummary:
 
 
 def grade_class(course_root=COURSE_ROOT, workers=None, force=False, timeout=DEFAULT_TIMEOUT,
-                progress=True):
+                progress=True, feedback=True):
     """Grade every new or changed submission in course_root/submitted; return a RunSummary."""
     course_root = Path(course_root).resolve()
     workers = workers or os.cpu_count() or 1
@@ -435,7 +437,10 @@ def grade_class(course_root=COURSE_ROOT, workers=None, force=False, timeout=DEFA
             bar.update(1)
 
     try:
-        outcomes = grade_students(course_root, todo, workers, timeout, on_outcome) if todo else []
+        outcomes = (
+            grade_students(course_root, todo, workers, timeout, on_outcome, feedback)
+            if todo else []
+        )
     finally:
         if bar is not None:
             bar.close()
@@ -474,6 +479,8 @@ def parse_arguments(argv=None):
                         help="course folder with nbgrader_config.py (default: this repo)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                         help="seconds one submission may take in all (default %(default)g)")
+    parser.add_argument("--no-feedback", action="store_true",
+                        help="skip nbgrader's feedback (made by default, as generate_feedback)")
     parser.add_argument("--no-report", action="store_true", help="skip the class report")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     arguments = parser.parse_args(argv)
@@ -488,7 +495,7 @@ def main(argv=None):
     if not (course_root / "nbgrader_config.py").exists():
         sys.exit(f"{course_root} has no nbgrader_config.py: not a course folder")
     summary = grade_class(course_root, arguments.workers, arguments.force, arguments.timeout,
-                          progress=not arguments.quiet)
+                          progress=not arguments.quiet, feedback=not arguments.no_feedback)
     print(summary.line())
     for outcome in summary.outcomes:
         if outcome.status != GRADED:
