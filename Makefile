@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready-$(shell cat requirements.txt | md5sum | cut -c1-12)
 
-.PHONY: setup release grade test lint clean
+.PHONY: setup release grade benchmark test lint clean
 
 setup: $(READY)
 
@@ -23,10 +23,15 @@ $(READY): requirements.txt
 release: $(READY)
 	$(BIN)/python -m coursepack.build
 
-# Build the release, autograde the bundled sample class with nbgrader, print the grades.
+# Build the release, autograde the bundled sample class with nbgrader (in parallel), print the
+# grades and write the class report (class_report/index.html).
 grade: $(READY)
 	$(BIN)/python -m coursepack.build
 	$(BIN)/python -m coursepack.grade
+
+# Serial nbgrader vs the parallel command on scratch classes of 100 (about half an hour).
+benchmark: $(READY)
+	$(BIN)/python -m coursepack.benchmark_class --students 100
 
 lint: $(READY)
 	$(BIN)/ruff check .
@@ -35,4 +40,4 @@ test: lint
 	$(BIN)/pytest
 
 clean:
-	rm -rf submitted autograded/*/ feedback gradebook.db build
+	rm -rf submitted autograded/*/ autograded/grading_record.json feedback gradebook.db build class_report

@@ -400,11 +400,14 @@ class RunSummary:
 
     def line(self):
         done = self.graded + self.failed
-        per = f", {self.seconds / done:.2f} s per submission" if done else ""
+        if not done:
+            return (f"Nothing to grade: all {self.unchanged} submissions are unchanged since "
+                    f"they were graded (--force re-grades them); {self.seconds:.1f} s.")
+        workers = f"{self.workers} worker{'s' if self.workers > 1 else ''}"
         return (
             f"Graded {self.graded}, failed {self.failed}, flagged {self.flagged}, "
-            f"unchanged {self.unchanged} (not re-graded); wall time {self.seconds:.1f} s"
-            f"{per} on {self.workers} workers."
+            f"unchanged {self.unchanged} (not re-graded); wall time {self.seconds:.1f} s, "
+            f"{self.seconds / done:.2f} s per submission on {workers}."
         )
 
 
@@ -489,6 +492,16 @@ def parse_arguments(argv=None):
     return arguments
 
 
+def print_summary(summary):
+    """The run's one-line summary, then one line per submission that was not graded."""
+    print(summary.line())
+    for outcome in summary.outcomes:
+        if outcome.status != GRADED:
+            print(f"  {outcome.student}: {outcome.status}: {outcome.error}")
+        elif outcome.flags:
+            print(f"  {outcome.student}: flagged: {'; '.join(outcome.flags)}")
+
+
 def main(argv=None):
     arguments = parse_arguments(argv)
     course_root = arguments.course.resolve()
@@ -496,10 +509,7 @@ def main(argv=None):
         sys.exit(f"{course_root} has no nbgrader_config.py: not a course folder")
     summary = grade_class(course_root, arguments.workers, arguments.force, arguments.timeout,
                           progress=not arguments.quiet, feedback=not arguments.no_feedback)
-    print(summary.line())
-    for outcome in summary.outcomes:
-        if outcome.status != GRADED:
-            print(f"  {outcome.student}: {outcome.status}: {outcome.error}")
+    print_summary(summary)
     if not arguments.no_report:
         from coursepack.report import write_report
 
