@@ -18,6 +18,7 @@ import argparse
 import os
 import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 from itertools import cycle
@@ -40,7 +41,8 @@ def kernel_floor(repeats=5):
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        manager, client = start_new_kernel(kernel_name="python3")
+        # The kernel's start-up warnings would only clutter the benchmark's output.
+        manager, client = start_new_kernel(kernel_name="python3", stderr=subprocess.DEVNULL)
         try:
             reply = client.execute_interactive(FLOOR_CODE, timeout=60, output_hook=lambda _: None)
             assert reply["content"]["status"] == "ok", reply["content"]
@@ -61,7 +63,8 @@ def notebook_floor(notebook_path, repeats=3):
         notebook = nbformat.read(notebook_path, as_version=4)
         started = time.perf_counter()
         NotebookClient(notebook, timeout=120, kernel_name="python3",
-                       resources={"metadata": {"path": str(Path(notebook_path).parent)}}).execute()
+                       resources={"metadata": {"path": str(Path(notebook_path).parent)}}
+                       ).execute(stderr=subprocess.DEVNULL)
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
