@@ -23,6 +23,7 @@ import os
 import re
 import signal
 import sys
+import threading
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
@@ -340,6 +341,7 @@ def grade_students(course_root, students, workers, timeout=DEFAULT_TIMEOUT, on_o
         if on_outcome:
             on_outcome(outcome)
 
+    previous_handler = _stop_on_sigterm()
     try:
         for _ in range(max(1, min(workers, len(waiting)))):
             spawn()
@@ -381,7 +383,21 @@ def grade_students(course_root, students, workers, timeout=DEFAULT_TIMEOUT, on_o
     finally:
         for worker in pool:  # interrupted or failed: leave no worker or kernel behind
             worker.kill()
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
     return outcomes
+
+
+def _stop_on_sigterm():
+    """Treat SIGTERM like Ctrl-C while workers run, so that cleanup runs; return the old
+    handler (None when signals cannot be handled here, outside the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    return signal.signal(signal.SIGTERM, interrupt)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -424,6 +440,11 @@ def grade_class(course_root=COURSE_ROOT, workers=None, force=False, timeout=DEFA
     todo = [
         s for s in everyone if force or needs_grading(course_root, s, record.get(s), grader_hash)
     ]
+    # Forget the last verdicts of those about to be graded: if this run is interrupted halfway
+    # through one (its autograded notebook half written), the next run grades it again.
+    for student in todo:
+        record.pop(student, None)
+    write_record(course_root, record)
     bar = _progress_bar(len(todo), progress)
     counts = {"failed": 0, "flagged": 0}
 
@@ -465,7 +486,7 @@ def _progress_bar(total, enabled):
 
     tqdm.monitor_interval = 0  # no monitor thread in a process that forks
     return tqdm(total=total, desc="Autograding", unit="submission", smoothing=0.1,
-                bar_format="{desc}: {n}/{total} |{bar}| {rate_fmt} ETA {remaining} {postfix}")
+                bar_format="{desc}: {n}/{total} |{bar}| {rate_fmt}, ETA {remaining}{postfix}")
 
 
 def parse_arguments(argv=None):
@@ -507,8 +528,13 @@ def main(argv=None):
     course_root = arguments.course.resolve()
     if not (course_root / "nbgrader_config.py").exists():
         sys.exit(f"{course_root} has no nbgrader_config.py: not a course folder")
-    summary = grade_class(course_root, arguments.workers, arguments.force, arguments.timeout,
-                          progress=not arguments.quiet, feedback=not arguments.no_feedback)
+    try:
+        summary = grade_class(course_root, arguments.workers, arguments.force,
+                              arguments.timeout, progress=not arguments.quiet,
+                              feedback=not arguments.no_feedback)
+    except KeyboardInterrupt:
+        # Workers and kernels are stopped by now; finished students are in the record.
+        sys.exit("Interrupted: the submissions graded so far are kept; run again for the rest.")
     print_summary(summary)
     if not arguments.no_report:
         from coursepack.report import write_report
