@@ -117,12 +117,13 @@ def class_tables(course_root):
                 "error": outcome.get("error", ""),
                 "flags": "; ".join(flags),
                 "notices": "; ".join(notices),
+                "log": outcome.get("log_tail", ""),
             })
     scores = pd.DataFrame(rows, columns=["student", "status", *PARTS, "total", "max_total",
                                          "needs_manual_grading", "flags", "seconds"])
     failures = pd.DataFrame(failure_rows, columns=["student", "suite", "message"])
     attention = pd.DataFrame(attention_rows,
-                             columns=["student", "status", "error", "flags", "notices"])
+                             columns=["student", "status", "error", "flags", "notices", "log"])
     return scores, failures, attention
 
 
@@ -263,6 +264,7 @@ def write_report(course_root=COURSE_ROOT, nbgrader_export=True):
     maxima = part_maxima(course_root) if not scores.empty else {}
     failures_top = frequent_failures(failures)
     figures = _figures(scores, failures_top, maxima, folder)
+    attention = _write_logs(attention, folder / "logs")
     exports = [export_scores(scores, folder)]
     if nbgrader_export:
         exports.append(export_nbgrader_totals(course_root, folder))
@@ -273,10 +275,33 @@ def write_report(course_root=COURSE_ROOT, nbgrader_export=True):
     return index
 
 
+def _write_logs(attention, folder):
+    """Save the nbgrader log of each submission that failed; link it from the table."""
+    folder.mkdir(exist_ok=True)
+    for old in folder.glob("*.log"):
+        old.unlink()
+    links = []
+    for student, log in zip(attention["student"], attention["log"], strict=True):
+        if log:
+            (folder / f"{student}.log").write_text(log)
+            links.append(f'<a href="logs/{html.escape(student)}.log">nbgrader log</a>')
+        else:
+            links.append("")
+    return attention.assign(log=links)
+
+
 def _table(frame, **options):
     if frame.empty:
         return "<p><em>None.</em></p>"
     return frame.to_html(index=False, border=0, classes="data", na_rep="", **options)
+
+
+def _escaped(frame, keep):
+    """The frame with every text column but `keep` made safe for HTML."""
+    return frame.assign(**{
+        column: frame[column].map(lambda value: html.escape(str(value)))
+        for column in frame.columns if column != keep
+    })
 
 
 def _html(course_root, scores, failures, failures_top, attention, maxima, figures, exports):
@@ -362,7 +387,7 @@ example is one student's message as printed in their feedback.</p>
 <h2>Submissions that need a look</h2>
 <p>Failed, timed out or crashed in grading (no new grade recorded), or flagged by the grading
 steps.</p>
-{_table(attention)}
+{_table(_escaped(attention, "log"), escape=False)}
 
 <h2>Grading time per submission</h2>
 {figure("times", "histogram of grading seconds")}

@@ -178,6 +178,8 @@ def test_class_report_from_a_graded_class(regraded_class):
     # Problems: the broken submission and the flagged one.
     attention = page.split("Submissions that need a look")[1].split("Grading time")[0]
     assert "zoe_broken" in attention and "failed" in attention
+    assert 'href="logs/zoe_broken.log"' in attention
+    assert "zoe_broken" in (folder / "logs" / "zoe_broken.log").read_text()
     assert "dev_handout" in attention and "kernel restarted" in attention
     # Exports: per student and function, and nbgrader's own totals.
     import pandas as pd
