@@ -241,7 +241,7 @@ def worker_main(course_root, connection, log_file, feedback=True):
     # Ctrl-C is the parent's to handle: it stops the workers and their kernels itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Kernels inherit these descriptors; their chatter must not break the progress bar.
-    descriptor = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    descriptor = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(descriptor, 1)
     os.dup2(descriptor, 2)
     os.environ.update(venv_environment())
