@@ -12,6 +12,10 @@ same run:
   the least any grader that runs each notebook in a fresh kernel pays per submission;
 - the notebook floor: run one graded notebook top to bottom with nbclient, no nbgrader; what
   the lab's own cells (figures, training, hidden tests) cost on top of the kernel floor.
+
+Wall times depend on whatever else the machine runs, so it also prints CPU seconds per
+submission (grader and kernel), which do not. The parallel figure leaves out each worker's
+one-off start (about 3 s of imports).
 """
 
 import argparse
@@ -26,7 +30,7 @@ from pathlib import Path
 
 from coursepack import ASSIGNMENT
 from coursepack.build import run_nbgrader
-from coursepack.classgrade import grade_class
+from coursepack.classgrade import cpu_seconds_so_far, grade_class
 from coursepack.course import copy_course
 from coursepack.grade import SAMPLE_CLASS
 from coursepack.submissions import parse_answer_file, submission_notebook, write_submission
@@ -35,12 +39,12 @@ FLOOR_CODE = "import numpy, pandas, matplotlib, seaborn"
 
 
 def kernel_floor(repeats=5):
-    """Median seconds for kernel start + the lab's imports + shutdown."""
+    """Median (wall seconds, CPU seconds) for kernel start + the lab's imports + shutdown."""
     from jupyter_client.manager import start_new_kernel
 
-    times = []
+    times, cpu = [], []
     for _ in range(repeats):
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), cpu_seconds_so_far()
         # The kernel's start-up warnings would only clutter the benchmark's output.
         manager, client = start_new_kernel(kernel_name="python3", stderr=subprocess.DEVNULL)
         try:
@@ -50,7 +54,8 @@ def kernel_floor(repeats=5):
             client.stop_channels()
             manager.shutdown_kernel(now=False)
         times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        cpu.append(cpu_seconds_so_far() - cpu_before)
+    return statistics.median(times), statistics.median(cpu)
 
 
 def notebook_floor(notebook_path, repeats=3):
@@ -110,9 +115,10 @@ def benchmark_class(kind, size, workers, scratch):
     write_class(parallel, answers)
 
     print(f"[{kind}] serial: nbgrader autograde {ASSIGNMENT} on {size} submissions...", flush=True)
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), cpu_seconds_so_far()
     run_nbgrader("autograde", ASSIGNMENT, "--force", course_root=serial)
     serial_seconds = time.perf_counter() - started
+    serial_cpu = cpu_seconds_so_far() - cpu_before  # nbgrader's and its kernels'
 
     print(f"[{kind}] parallel: coursepack.classgrade with {workers} workers...", flush=True)
     summary = grade_class(parallel, workers=workers, force=True, feedback=False)
@@ -122,6 +128,8 @@ def benchmark_class(kind, size, workers, scratch):
         "kind": kind,
         "serial": serial_seconds / size,
         "parallel": summary.seconds / size,
+        "serial_cpu": serial_cpu / size,
+        "parallel_cpu": sum(outcome.cpu_seconds for outcome in summary.outcomes) / size,
         "failed": summary.failed,
         "same": same,
         "notebook": graded_notebook,
@@ -141,9 +149,10 @@ def main(argv=None):
     started = time.perf_counter()
     try:
         load_before = os.getloadavg()[0]
-        floor = kernel_floor()
-        print(f"Kernel floor (start + `{FLOOR_CODE}` + shutdown): {floor:.2f} s; "
-              f"floor/cores = {floor / cores:.2f} s on {cores} cores", flush=True)
+        floor, floor_cpu = kernel_floor()
+        print(f"Kernel floor (start + `{FLOOR_CODE}` + shutdown): {floor:.2f} s "
+              f"({floor_cpu:.2f} CPU s); floor/cores = {floor / cores:.2f} s on {cores} cores",
+              flush=True)
         results = [
             benchmark_class(kind, arguments.students, arguments.workers, scratch)
             for kind in arguments.classes.split(",")
@@ -162,6 +171,14 @@ def main(argv=None):
                 f"{'yes' if result['same'] else 'NO'}"
                 + (f" ({result['failed']} failed)" if result["failed"] else "")
             )
+        print()
+        print("CPU seconds per submission (grader and kernel; other programs' load does not "
+              "count): the speed on idle cores, if the work spreads evenly")
+        print(f"{'class':8} {'serial':>8} {'parallel':>8} {'floor':>6} "
+              f"{'parallel/cores vs floor/cores':>30}")
+        for result in results:
+            print(f"{result['kind']:8} {result['serial_cpu']:8.2f} {result['parallel_cpu']:8.2f} "
+                  f"{floor_cpu:6.2f} {result['parallel_cpu'] / floor_cpu:29.2f}x")
         print()
         print(f"{arguments.students} submissions per class, {arguments.workers} workers, "
               f"{cores} cores; load average {load_before:.1f} before, "

@@ -59,6 +59,7 @@ class Outcome:
     flags: list = field(default_factory=list)
     log_tail: str = ""
     graded_at: float = 0.0
+    cpu_seconds: float = 0.0  # this worker's and its kernel's, whatever else the machine runs
 
 
 # ----------------------------------------------------------------------------------------------
@@ -189,7 +190,7 @@ def grade_one(app, course_root, student, feedback=True):
 
     log_buffer = _LogBuffer()
     app.log.handlers[:] = [log_buffer]
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), cpu_seconds_so_far()
     status, error, notices = GRADED, "", []
     try:
         notices = run_preflight(course_root, student)
@@ -215,7 +216,15 @@ def grade_one(app, course_root, student, feedback=True):
         notices=notices + recorded_notices,
         flags=flags,
         log_tail=log_buffer.text()[-LOG_TAIL_CHARS:] if status != GRADED else "",
+        cpu_seconds=cpu_seconds_so_far() - cpu_before,
     )
+
+
+def cpu_seconds_so_far():
+    """CPU time of this process and of its finished children (a student's kernel, once shut
+    down): unlike wall time, it does not grow when other programs load the machine."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 class _LogBuffer(logging.Handler):
