@@ -183,6 +183,7 @@ def _figures(scores, failures_top, maxima, folder):
         axes.legend()
     axes.set(xlabel=f"total points (of {possible:g}; manual parts count 0 until graded)",
              ylabel="students", title="Score distribution")
+    axes.yaxis.get_major_locator().set_params(integer=True)
     made["scores"] = _save(figure, folder / "score_distribution.png")
 
     # The manual part scores 0 until a person grades it: it would only mislead here.
@@ -221,6 +222,7 @@ def _figures(scores, failures_top, maxima, folder):
         sns.histplot(data=timed, x="seconds", hue="status", multiple="stack", bins=20, ax=axes)
         axes.set(xlabel="seconds to grade one submission (one worker)", ylabel="submissions",
                  title="Grading time per submission")
+        axes.yaxis.get_major_locator().set_params(integer=True)
         made["times"] = _save(figure, folder / "grading_time.png")
     return made
 
