@@ -6,14 +6,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready-$(shell cat requirements.txt | md5sum | cut -c1-12)
 
-.PHONY: setup release grade test lint clean hub test-hub
+.PHONY: setup release grade benchmark test lint clean hub test-hub
 
 setup: $(READY)
 
 $(READY): requirements.txt
-	@echo "Setting up $(VENV) with pinned packages (about a minute the first time)..."
-	rm -rf $(VENV)
-	$(PYTHON) -m venv $(VENV)
+	@echo "Setting up $(VENV) with the pinned packages (about a minute the first time)..."
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt 2> >(grep -v "is ignored: it is neither" >&2)
 	# Make the repo's coursepack package importable in the venv and its kernels.
 	echo "$(CURDIR)" > "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/coursepack.pth"
@@ -23,10 +22,17 @@ $(READY): requirements.txt
 release: $(READY)
 	$(BIN)/python -m coursepack.build
 
-# Build the release, autograde the bundled sample class with nbgrader, print the grades.
+# Build the release, autograde the bundled sample class with nbgrader (in parallel), print the
+# grades and write the class report (class_report/index.html).
 grade: $(READY)
 	$(BIN)/python -m coursepack.build
 	$(BIN)/python -m coursepack.grade
+
+# Figures for the lab (notebook run time, firstNN), then serial nbgrader vs the parallel
+# command on scratch classes of 100 (about half an hour).
+benchmark: $(READY)
+	$(BIN)/python -m coursepack.benchmark_lab
+	$(BIN)/python -m coursepack.benchmark_class --students 100
 
 lint: $(READY)
 	$(BIN)/ruff check .
@@ -36,7 +42,7 @@ test: lint
 	$(BIN)/pytest
 
 clean:
-	rm -rf submitted autograded/*/ feedback gradebook.db build
+	rm -rf submitted autograded/*/ autograded/grading_record.json feedback gradebook.db build class_report
 
 # --- The course hub (hub/README.md). Both run as root: the hub's users are system users.
 # Start the course hub on 127.0.0.1 with lab21 loaded; prints where to log in and as whom.

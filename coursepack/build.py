@@ -16,13 +16,18 @@ def nbgrader_command(*args):
     return [str(Path(sys.executable).with_name("nbgrader")), *args]
 
 
+def venv_environment():
+    """This environment with the venv's bin/ first on PATH: nbgrader runs the `alembic` command
+    when it makes a new gradebook, and finds it there even when the venv is not activated."""
+    bin_folder = str(Path(sys.executable).parent)
+    return {**os.environ, "PATH": os.pathsep.join([bin_folder, os.environ.get("PATH", "")])}
+
+
 def run_nbgrader(*args, course_root=COURSE_ROOT):
     """Run one nbgrader command in the course folder; raise with its log when it fails."""
-    # nbgrader runs `alembic` by name when it makes a gradebook: put the venv's bin/ first.
-    bin_dir = str(Path(sys.executable).parent)
-    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
     done = subprocess.run(
-        nbgrader_command(*args), cwd=course_root, capture_output=True, text=True, env=env
+        nbgrader_command(*args), cwd=course_root, capture_output=True, text=True,
+        env=venv_environment(),
     )
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{done.stdout}{done.stderr}")

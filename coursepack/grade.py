@@ -1,8 +1,10 @@
 """Autograde the bundled sample class with nbgrader and print the grades.
 
 `python -m coursepack.grade` (part of `make grade`) writes `submitted/` from the answer files in
-`sample_class/`, runs `nbgrader autograde` and `nbgrader generate_feedback`, and prints one row
-per student with the points earned per graded function.
+`sample_class/`, grades them in parallel with nbgrader's own converters
+(`coursepack.classgrade`: new or changed submissions only), prints one row per student with the
+points earned per graded function, and writes the class report (class_report/index.html).
+`grade_sample_class` is the plain serial way: `nbgrader autograde`, then `generate_feedback`.
 """
 
 import re
@@ -94,14 +96,21 @@ def grade_sample_class(course_root=COURSE_ROOT):
 
 
 def main():
+    """`make grade`: the sample class, graded in parallel, its table and the class report."""
+    from coursepack.classgrade import grade_class, print_summary
+    from coursepack.report import write_report
+
     started = time.perf_counter()
-    print(f"Autograding the sample class ({SAMPLE_CLASS.name}/) with nbgrader...", flush=True)
-    table = grade_sample_class()
+    print(f"Autograding the sample class ({SAMPLE_CLASS.name}/) with nbgrader, in parallel...",
+          flush=True)
+    students = write_sample_class()
+    print_summary(grade_class(COURSE_ROOT))
     print()
-    print(format_table(table))
+    print(format_table(scores_by_part(COURSE_ROOT, students=set(students))))
     print()
     print("'manual': the written reflection (Part I) waits for a grader in formgrader.")
     print(f"Feedback for each student: feedback/<student>/{ASSIGNMENT}/{ASSIGNMENT}.html")
+    print(f"Class report: {write_report(COURSE_ROOT).as_uri()}")
     print(f"Done in {time.perf_counter() - started:.1f} s.")
 
 

@@ -1,0 +1,563 @@
+"""Autograde a whole class in parallel with nbgrader's own converters, with progress.
+
+    python -m coursepack.classgrade [--workers N] [--force] [--course DIR] [--timeout SECONDS]
+
+Each worker is a long-lived process that loads the course's nbgrader configuration once, the
+way `nbgrader autograde` does, then runs nbgrader's `Autograde` and `GenerateFeedback`
+converters for one student at a time. Verdicts, gradebook rows and feedback are therefore
+nbgrader's own; only the scheduling is ours.
+
+Re-running grades only the submissions whose files (or the course's grading code) changed
+since they were last graded; `--force` grades everyone. A record of every run (content hash,
+outcome, seconds) is kept in autograded/grading_record.json; the class report reads it.
+"""
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import re
+import signal
+import sys
+import threading
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from coursepack import ASSIGNMENT, COURSE_ROOT
+from coursepack.build import venv_environment
+
+RECORD_NAME = "grading_record.json"
+# Files whose change alters verdicts without any submission changing: they force a re-grade.
+GRADING_CODE = ("hidden_tests.py", "reference.py", "dataset.py", "nbgrader_plugins.py",
+                "preflight.py")
+# nbgrader's SQLite gradebook is written by every worker; a writer waits this long for the
+# lock instead of failing at once (the default of 5 s is too short on a busy machine).
+SQLITE_BUSY_SECONDS = 120
+DEFAULT_TIMEOUT = 900.0
+LOG_TAIL_CHARS = 4000
+
+GRADED, FAILED, TIMED_OUT, CRASHED = "graded", "failed", "timed out", "crashed"
+
+
+@dataclass
+class Outcome:
+    """What happened to one submission in one run."""
+
+    student: str
+    status: str
+    seconds: float
+    submission_sha256: str = ""
+    grader_sha256: str = ""
+    error: str = ""
+    notices: list = field(default_factory=list)
+    flags: list = field(default_factory=list)
+    log_tail: str = ""
+    graded_at: float = 0.0
+    cpu_seconds: float = 0.0  # this worker's and its kernel's, whatever else the machine runs
+
+
+# ----------------------------------------------------------------------------------------------
+# Which submissions need grading
+
+
+def submitted_students(course_root):
+    """Student ids with a submitted/<student>/lab21/ folder, sorted."""
+    submitted = Path(course_root) / "submitted"
+    return sorted(p.parent.name for p in submitted.glob(f"*/{ASSIGNMENT}") if p.is_dir())
+
+
+def folder_sha256(folder, digest=None):
+    """Hash of every file under `folder`: relative paths and contents, in a stable order."""
+    digest = digest or hashlib.sha256()
+    folder = Path(folder)
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest
+
+
+def grader_sha256(course_root):
+    """Hash of what decides verdicts besides the submission: source, config, grading code."""
+    course_root = Path(course_root)
+    digest = folder_sha256(course_root / "source" / ASSIGNMENT)
+    digest.update((course_root / "nbgrader_config.py").read_bytes())
+    for name in GRADING_CODE:
+        path = Path(__file__).with_name(name)
+        if path.exists():
+            digest.update(name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def submission_sha256(course_root, student):
+    return folder_sha256(Path(course_root) / "submitted" / student / ASSIGNMENT).hexdigest()
+
+
+def record_path(course_root):
+    return Path(course_root) / "autograded" / RECORD_NAME
+
+
+def read_record(course_root):
+    """{student: outcome dict} of the last run that graded each student; {} when none."""
+    path = record_path(course_root)
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text())["students"]
+    except (ValueError, KeyError):
+        return {}  # an unreadable record only costs a full re-grade
+
+
+def write_record(course_root, students):
+    path = record_path(course_root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps({"assignment": ASSIGNMENT, "students": students}, indent=1))
+    temporary.replace(path)  # atomic: an interrupted run never leaves half a record
+
+
+def autograded_notebook(course_root, student):
+    return Path(course_root) / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+
+
+def needs_grading(course_root, student, previous, grader_hash):
+    """True unless this exact submission was graded successfully by this exact grader."""
+    if not previous or previous.get("status") != GRADED:
+        return True
+    if previous.get("grader_sha256") != grader_hash:
+        return True
+    if previous.get("submission_sha256") != submission_sha256(course_root, student):
+        return True
+    return not autograded_notebook(course_root, student).exists()
+
+
+def grading_flags(notebook_path):
+    """(flags, notices) that the course's grading steps left in the notebook's metadata."""
+    try:
+        metadata = json.loads(Path(notebook_path).read_text()).get("metadata", {})
+    except (OSError, ValueError):
+        return [], []
+    record = metadata.get("lab21_grading") or {}
+    return list(record.get("flags", [])), list(record.get("notices", []))
+
+
+# ----------------------------------------------------------------------------------------------
+# The worker: one process, nbgrader loaded once, one student at a time
+
+
+def last_error_line(log_text):
+    """The final line of the last traceback in an nbgrader log: the reason a student failed."""
+    lines = [line.strip() for line in log_text.splitlines()]
+    for line in reversed(lines):
+        if re.match(r"^[\w.]+(Error|Exception|Interrupt)\b", line) or line.startswith(
+            "nbgrader.converters.base.NbGraderException"
+        ):
+            return line[:300]
+    errors = [line for line in lines if "| ERROR]" in line]
+    return errors[-1][:300] if errors else "nbgrader reported an error"
+
+
+def load_nbgrader_app(course_root):
+    """nbgrader's autograde application, configured exactly as the CLI in this folder would be."""
+    from nbgrader.apps import AutogradeApp
+
+    os.chdir(course_root)
+    app = AutogradeApp()
+    app.initialize([ASSIGNMENT])
+    db_url = app.coursedir.db_url
+    if db_url.startswith("sqlite:///") and "?" not in db_url:
+        app.coursedir.db_url = f"{db_url}?timeout={SQLITE_BUSY_SECONDS}"
+    return app
+
+
+def run_preflight(course_root, student):
+    """The course's per-submission preparation step, when the course has one."""
+    if importlib.util.find_spec("coursepack.preflight") is None:
+        return []
+    from coursepack import preflight
+
+    return list(preflight.prepare_submission(Path(course_root), student) or [])
+
+
+def grade_one(app, course_root, student, feedback=True):
+    """Autograde one student and make their feedback with nbgrader's converters."""
+    from nbgrader.converters import Autograde, GenerateFeedback, NbGraderException
+
+    log_buffer = _LogBuffer()
+    app.log.handlers[:] = [log_buffer]
+    started, cpu_before = time.perf_counter(), cpu_seconds_so_far()
+    status, error, notices = GRADED, "", []
+    try:
+        notices = run_preflight(course_root, student)
+        app.coursedir.assignment_id = ASSIGNMENT
+        app.coursedir.student_id = student
+        for converter_class in (Autograde, GenerateFeedback) if feedback else (Autograde,):
+            converter = converter_class(coursedir=app.coursedir, parent=app)
+            converter.force = True  # the caller decided this student needs (re)grading
+            converter.start()
+    except NbGraderException:
+        status, error = FAILED, last_error_line(log_buffer.text())
+    except Exception as exception:  # a crash in our own step must not stop the class
+        status, error = FAILED, f"{type(exception).__name__}: {exception}"
+        log_buffer.write(traceback.format_exc())
+    if status == GRADED and not autograded_notebook(course_root, student).exists():
+        status, error = FAILED, "nbgrader wrote no autograded notebook"
+    flags, recorded_notices = grading_flags(autograded_notebook(course_root, student))
+    return Outcome(
+        student=student,
+        status=status,
+        seconds=time.perf_counter() - started,
+        error=error,
+        notices=notices + recorded_notices,
+        flags=flags,
+        log_tail=log_buffer.text()[-LOG_TAIL_CHARS:] if status != GRADED else "",
+        cpu_seconds=cpu_seconds_so_far() - cpu_before,
+    )
+
+
+def cpu_seconds_so_far():
+    """CPU time of this process and of its finished children (a student's kernel, once shut
+    down): unlike wall time, it does not grow when other programs load the machine."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+class _LogBuffer(logging.Handler):
+    """Keeps one student's nbgrader log in memory (only failures' logs are kept)."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.setFormatter(logging.Formatter("[%(levelname)s] %(message)s"))
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(self.format(record))
+
+    def write(self, text):
+        self.lines.append(text)
+
+    def text(self):
+        return "\n".join(self.lines)
+
+
+def worker_main(course_root, connection, log_file, feedback=True):
+    """Serve students from `connection` until told to stop (None)."""
+    # Ctrl-C is the parent's to handle: it stops the workers and their kernels itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Kernels inherit these descriptors; their chatter must not break the progress bar.
+    descriptor = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(descriptor, 1)
+    os.dup2(descriptor, 2)
+    os.environ.update(venv_environment())
+    try:
+        app = load_nbgrader_app(course_root)
+        connection.send(("ready", None))
+    except Exception:
+        connection.send(("broken", traceback.format_exc()))
+        return
+    while True:
+        student = connection.recv()
+        if student is None:
+            return
+        connection.send(("done", asdict(grade_one(app, course_root, student, feedback))))
+
+
+# ----------------------------------------------------------------------------------------------
+# The pool: the parent hands out students, bounds each one's time, and cleans up
+
+
+def kill_process_tree(pid):
+    """Kill a worker and everything it started (kernels run in sessions of their own)."""
+    import psutil
+
+    try:
+        parent = psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return
+    processes = [*parent.children(recursive=True), parent]
+    for process in processes:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(processes, timeout=5)
+
+
+class _Worker:
+    def __init__(self, context, course_root, log_file, feedback):
+        self.connection, child_end = multiprocessing.Pipe()
+        self.process = context.Process(
+            target=worker_main, args=(str(course_root), child_end, str(log_file), feedback),
+            daemon=True,
+        )
+        self.process.start()
+        child_end.close()
+        self.student = None
+        self.started = 0.0
+        self.ready = False
+
+    def assign(self, student):
+        self.student, self.started = student, time.perf_counter()
+        self.connection.send(student)
+
+    def stop(self, wait=10.0):
+        try:
+            self.connection.send(None)
+        except OSError:
+            pass
+        self.process.join(wait)
+        if self.process.is_alive():
+            kill_process_tree(self.process.pid)
+        self.connection.close()
+
+    def kill(self):
+        kill_process_tree(self.process.pid)
+        self.process.join(5)
+        self.connection.close()
+
+
+def grade_students(course_root, students, workers, timeout=DEFAULT_TIMEOUT, on_outcome=None,
+                   feedback=True):
+    """Grade `students` on `workers` processes, calling on_outcome(Outcome) as each finishes.
+
+    Returns the outcomes in the order they finished. A student whose grading outlives `timeout`
+    seconds, or whose worker dies, is recorded as such; its worker is replaced.
+    """
+    course_root = Path(course_root).resolve()
+    logs = course_root / "autograded" / "grading_logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    context = multiprocessing.get_context("forkserver")
+    # Workers fork from a server that has imported nbgrader once: no 3 s import per worker.
+    context.set_forkserver_preload(["nbgrader.apps", "nbgrader.converters", "psutil"])
+    waiting = list(students)
+    outcomes = []
+    pool = []
+    spawned = 0
+
+    def spawn():
+        nonlocal spawned
+        spawned += 1
+        pool.append(_Worker(context, course_root, logs / f"worker-{spawned}.log", feedback))
+
+    def finish(worker, outcome):
+        outcomes.append(outcome)
+        worker.student = None
+        if on_outcome:
+            on_outcome(outcome)
+
+    previous_handler = _stop_on_sigterm()
+    try:
+        for _ in range(max(1, min(workers, len(waiting)))):
+            spawn()
+        while waiting or any(worker.student for worker in pool):
+            for worker in pool:
+                if worker.ready and worker.student is None and waiting:
+                    worker.assign(waiting.pop(0))
+            ready = multiprocessing.connection.wait([w.connection for w in pool], timeout=1.0)
+            for worker in list(pool):
+                if worker.connection in ready:
+                    try:
+                        kind, payload = worker.connection.recv()
+                    except (EOFError, OSError):
+                        kind, payload = "died", None
+                    if kind == "ready":
+                        worker.ready = True
+                    elif kind == "done":
+                        finish(worker, Outcome(**payload))
+                    elif kind == "broken":
+                        raise RuntimeError(f"an nbgrader worker could not start:\n{payload}")
+                    else:
+                        student, seconds = worker.student, time.perf_counter() - worker.started
+                        pool.remove(worker)
+                        worker.kill()
+                        if student is None:
+                            raise RuntimeError("an nbgrader worker died before grading anyone")
+                        finish(worker, Outcome(student, CRASHED, seconds,
+                                               error="the grading process died"))
+                        spawn()
+                elif worker.student and time.perf_counter() - worker.started > timeout:
+                    pool.remove(worker)
+                    worker.kill()
+                    finish(worker, Outcome(worker.student, TIMED_OUT, timeout,
+                                           error=f"grading took longer than {timeout:g} s"))
+                    spawn()
+        for worker in pool:
+            worker.stop()
+        pool.clear()
+    finally:
+        for worker in pool:  # interrupted or failed: leave no worker or kernel behind
+            worker.kill()
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
+    return outcomes
+
+
+def _stop_on_sigterm():
+    """Treat SIGTERM like Ctrl-C while workers run, so that cleanup runs; return the old
+    handler (None when signals cannot be handled here, outside the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    return signal.signal(signal.SIGTERM, interrupt)
+
+
+# ----------------------------------------------------------------------------------------------
+# The command
+
+
+@dataclass
+class RunSummary:
+    graded: int
+    failed: int
+    flagged: int
+    unchanged: int
+    seconds: float
+    workers: int
+    outcomes: list
+
+    def line(self):
+        done = self.graded + self.failed
+        if not done:
+            return (f"Nothing to grade: all {self.unchanged} submissions are unchanged since "
+                    f"they were graded (--force re-grades them); {self.seconds:.1f} s.")
+        workers = f"{self.workers} worker{'s' if self.workers > 1 else ''}"
+        return (
+            f"Graded {self.graded}, failed {self.failed}, flagged {self.flagged}, "
+            f"unchanged {self.unchanged} (not re-graded); wall time {self.seconds:.1f} s, "
+            f"{self.seconds / done:.2f} s per submission on {workers}."
+        )
+
+
+def grade_class(course_root=COURSE_ROOT, workers=None, force=False, timeout=DEFAULT_TIMEOUT,
+                progress=True, feedback=True):
+    """Grade every new or changed submission in course_root/submitted; return a RunSummary."""
+    course_root = Path(course_root).resolve()
+    workers = workers or os.cpu_count() or 1
+    started = time.perf_counter()
+    grader_hash = grader_sha256(course_root)
+    record = read_record(course_root)
+    everyone = submitted_students(course_root)
+    hashes = {student: submission_sha256(course_root, student) for student in everyone}
+    todo = [
+        s for s in everyone if force or needs_grading(course_root, s, record.get(s), grader_hash)
+    ]
+    # Forget the last verdicts of those about to be graded: if this run is interrupted halfway
+    # through one (its autograded notebook half written), the next run grades it again.
+    for student in todo:
+        record.pop(student, None)
+    write_record(course_root, record)
+    bar = _progress_bar(len(todo), progress)
+    counts = {"failed": 0, "flagged": 0}
+
+    def on_outcome(outcome):
+        outcome.submission_sha256 = hashes[outcome.student]
+        outcome.grader_sha256 = grader_hash
+        outcome.graded_at = time.time()
+        record[outcome.student] = asdict(outcome)
+        write_record(course_root, record)  # after every student: Ctrl-C keeps what is done
+        counts["failed"] += outcome.status != GRADED
+        counts["flagged"] += bool(outcome.flags)
+        if bar is not None:
+            bar.set_postfix(failed=counts["failed"], flagged=counts["flagged"], refresh=False)
+            bar.update(1)
+
+    try:
+        outcomes = (
+            grade_students(course_root, todo, workers, timeout, on_outcome, feedback)
+            if todo else []
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    return RunSummary(
+        graded=sum(o.status == GRADED for o in outcomes),
+        failed=counts["failed"],
+        flagged=counts["flagged"],
+        unchanged=len(everyone) - len(todo),
+        seconds=time.perf_counter() - started,
+        workers=min(workers, max(1, len(todo))),
+        outcomes=outcomes,
+    )
+
+
+def _progress_bar(total, enabled):
+    if not enabled or total == 0:
+        return None
+    from tqdm import tqdm
+
+    tqdm.monitor_interval = 0  # no monitor thread in a process that forks
+    return tqdm(total=total, desc="Autograding", unit="submission", smoothing=0.1,
+                bar_format="{desc}: {n}/{total} |{bar}| {rate_fmt}, ETA {remaining}{postfix}")
+
+
+def parse_arguments(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m coursepack.classgrade",
+        description="Autograde every submission in submitted/ in parallel with nbgrader, "
+        "then write the class report.",
+    )
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="grading processes (default: one per core, %(default)s here)")
+    parser.add_argument("--force", action="store_true",
+                        help="re-grade every submission, changed or not")
+    parser.add_argument("--course", type=Path, default=COURSE_ROOT,
+                        help="course folder with nbgrader_config.py (default: this repo)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                        help="seconds one submission may take in all (default %(default)g)")
+    parser.add_argument("--no-feedback", action="store_true",
+                        help="skip nbgrader's feedback (made by default, as generate_feedback)")
+    parser.add_argument("--no-report", action="store_true", help="skip the class report")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    arguments = parser.parse_args(argv)
+    if arguments.workers < 1:
+        parser.error("--workers must be at least 1")
+    return arguments
+
+
+def print_summary(summary):
+    """The run's one-line summary, then one line per submission that was not graded."""
+    print(summary.line())
+    for outcome in summary.outcomes:
+        if outcome.status != GRADED:
+            print(f"  {outcome.student}: {outcome.status}: {outcome.error}")
+        else:
+            for notice in outcome.notices:
+                print(f"  {outcome.student}: {notice}")
+            if outcome.flags:
+                print(f"  {outcome.student}: flagged: {'; '.join(outcome.flags)}")
+
+
+def main(argv=None):
+    arguments = parse_arguments(argv)
+    course_root = arguments.course.resolve()
+    if not (course_root / "nbgrader_config.py").exists():
+        sys.exit(f"{course_root} has no nbgrader_config.py: not a course folder")
+    try:
+        summary = grade_class(course_root, arguments.workers, arguments.force,
+                              arguments.timeout, progress=not arguments.quiet,
+                              feedback=not arguments.no_feedback)
+    except KeyboardInterrupt:
+        # Workers and kernels are stopped by now; finished students are in the record.
+        sys.exit("Interrupted: the submissions graded so far are kept; run again for the rest.")
+    print_summary(summary)
+    if not arguments.no_report:
+        from coursepack.report import write_report
+
+        report = write_report(course_root)
+        print(f"Class report: {report.as_uri()}")
+    return summary
+
+
+if __name__ == "__main__":
+    # Run through the imported module, so that workers find their code under its real name.
+    from coursepack.classgrade import main as run
+
+    run()
