@@ -14,7 +14,6 @@ outcome, seconds) is kept in autograded/grading_record.json; the class report re
 
 import argparse
 import hashlib
-import importlib.util
 import json
 import logging
 import multiprocessing
@@ -175,15 +174,6 @@ def load_nbgrader_app(course_root):
     return app
 
 
-def run_preflight(course_root, student):
-    """The course's per-submission preparation step, when the course has one."""
-    if importlib.util.find_spec("coursepack.preflight") is None:
-        return []
-    from coursepack import preflight
-
-    return list(preflight.prepare_submission(Path(course_root), student) or [])
-
-
 def grade_one(app, course_root, student, feedback=True):
     """Autograde one student and make their feedback with nbgrader's converters."""
     from nbgrader.converters import Autograde, GenerateFeedback, NbGraderException
@@ -193,7 +183,8 @@ def grade_one(app, course_root, student, feedback=True):
     started, cpu_before = time.perf_counter(), cpu_seconds_so_far()
     status, error, notices = GRADED, "", []
     try:
-        notices = run_preflight(course_root, student)
+        # Repairs and the reset of stale scores run inside Autograde, as nbgrader's
+        # pre_convert_hook (coursepack/preflight.py); their notices come back in the notebook.
         app.coursedir.assignment_id = ASSIGNMENT
         app.coursedir.student_id = student
         for converter_class in (Autograde, GenerateFeedback) if feedback else (Autograde,):
