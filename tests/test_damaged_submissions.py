@@ -11,21 +11,12 @@ import pytest
 
 from coursepack import ASSIGNMENT
 from coursepack.build import run_nbgrader
+from coursepack.checks import GRADED_FUNCTIONS
 from coursepack.grade import scores_by_part
 from coursepack.preflight import reset_auto_scores
 from coursepack.submissions import answer_cells, submission_notebook, write_submission
 
-AUTO_PARTS = (
-    "sigmoid",
-    "ReLU",
-    "feed_forward",
-    "sigmoid_perceptron",
-    "lead_coef",
-    "hidden_weight_update",
-    "input_hidden_weight_update",
-    "parameters_per_step",
-    "firstNN",
-)
+AUTO_PARTS = GRADED_FUNCTIONS  # every automatically graded part
 
 
 def perfect():

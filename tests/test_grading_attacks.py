@@ -8,19 +8,10 @@ the grading record where the guard can see it.
 import nbformat
 import pytest
 
+from coursepack.checks import GRADED_FUNCTIONS
 from tests.conftest import grade_class
 
-AUTO_PARTS = (
-    "sigmoid",
-    "ReLU",
-    "feed_forward",
-    "sigmoid_perceptron",
-    "lead_coef",
-    "hidden_weight_update",
-    "input_hidden_weight_update",
-    "parameters_per_step",
-    "firstNN",
-)
+AUTO_PARTS = GRADED_FUNCTIONS  # every automatically graded part
 
 ATTACKS = {
     # 4. pathological code
