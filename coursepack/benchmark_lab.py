@@ -2,10 +2,14 @@
 
 - run-all time of the master notebook in a real kernel (target <= 5 s);
 - the reference firstNN on the lab's data at the epochs the lab uses (target <= 0.3 s);
-- autograde seconds per submission for the sample class, through `nbgrader autograde`.
+- autograde seconds per submission for the sample class, through `nbgrader autograde`;
+- the same, serially for three copies of the sample class, with the course's configuration and
+  with nbgrader's stock Execute step (no guard, no repairs, demo cells run): what the
+  hardening costs.
 """
 
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -15,12 +19,13 @@ import nbformat
 import numpy as np
 from nbclient import NotebookClient
 
+from coursepack.build import run_nbgrader
 from coursepack.checks import FIRSTNN_EPOCHS
 from coursepack.course import copy_course
 from coursepack.dataset import make_rows
-from coursepack.grade import grade_sample_class, write_sample_class
+from coursepack.grade import SAMPLE_CLASS, grade_sample_class, write_sample_class
 from coursepack.reference import load_reference
-from coursepack.submissions import SOURCE_NOTEBOOK
+from coursepack.submissions import SOURCE_NOTEBOOK, write_from_answer_file
 
 NOTEBOOK_EPOCHS = 20  # the master notebook's "try it" run
 
@@ -47,6 +52,26 @@ def run_master_notebook():
             client.execute_cell(cell, index)
         finished = time.perf_counter()
     return ready - started, finished - ready
+
+
+def serial_autograde(folder, stock, copies=3):
+    """Seconds per submission for one `nbgrader autograde` of `copies` sample classes."""
+    course = copy_course(Path(folder) / ("stock" if stock else "course"))
+    if stock:
+        config = course / "nbgrader_config.py"
+        text = config.read_text().replace(
+            '"coursepack.guarded_execute.GuardedExecute"', '"nbgrader.preprocessors.Execute"'
+        )
+        config.write_text(text.replace("c.Autograde.pre_convert_hook = pre_convert_hook", ""))
+    count = 0
+    for copy in range(copies):
+        for answers in sorted(SAMPLE_CLASS.glob("*.py")):
+            written = write_from_answer_file(answers, course / "submitted").parent
+            shutil.move(written, written.with_name(f"{answers.stem}_{copy}"))
+            count += 1
+    started = time.perf_counter()
+    run_nbgrader("autograde", "lab21", "--force", course_root=course)
+    return count, (time.perf_counter() - started) / count
 
 
 def main():
@@ -77,6 +102,11 @@ def main():
         f" {elapsed:.1f} s, {elapsed / len(students):.2f} s per submission"
         " (one nbgrader process each for autograde and feedback, ~4 s of start-up each)"
     )
+    with tempfile.TemporaryDirectory() as folder:
+        for stock in (True, False):
+            count, each = serial_autograde(folder, stock)
+            label = "nbgrader's stock Execute" if stock else "the course's configuration"
+            print(f"  serial autograde of {count} submissions, {label}: {each:.2f} s each")
 
 
 if __name__ == "__main__":
