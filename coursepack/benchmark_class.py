@@ -67,9 +67,12 @@ def notebook_floor(notebook_path, repeats=3):
     for _ in range(repeats):
         notebook = nbformat.read(notebook_path, as_version=4)
         started = time.perf_counter()
-        NotebookClient(notebook, timeout=120, kernel_name="python3",
-                       resources={"metadata": {"path": str(Path(notebook_path).parent)}}
-                       ).execute(stderr=subprocess.DEVNULL)
+        NotebookClient(
+            notebook,
+            timeout=120,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(Path(notebook_path).parent)}},
+        ).execute(stderr=subprocess.DEVNULL)
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
@@ -79,9 +82,7 @@ def class_answers(kind, size):
     if kind == "correct":
         return {f"correct_{i:03d}": ("reference", {}) for i in range(size)}
     sample = [(p.stem, parse_answer_file(p.read_text())) for p in sorted(SAMPLE_CLASS.glob("*.py"))]
-    return {
-        f"{name}_{i:03d}": answer for i, (name, answer) in zip(range(size), cycle(sample))
-    }
+    return {f"{name}_{i:03d}": answer for i, (name, answer) in zip(range(size), cycle(sample))}
 
 
 def write_class(course, answers):
@@ -139,8 +140,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m coursepack.benchmark_class")
     parser.add_argument("--students", type=int, default=100, help="submissions per class")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--classes", default="correct,mixed",
-                        help="which classes to grade: correct, mixed or both (default)")
+    parser.add_argument(
+        "--classes",
+        default="correct,mixed",
+        help="which classes to grade: correct, mixed or both (default)",
+    )
     parser.add_argument("--keep", type=Path, help="keep the scratch courses in this folder")
     arguments = parser.parse_args(argv)
     cores = os.cpu_count() or 1
@@ -149,9 +153,11 @@ def main(argv=None):
     try:
         load_before = os.getloadavg()[0]
         floor, floor_cpu = kernel_floor()
-        print(f"Kernel floor (start + `{FLOOR_CODE}` + shutdown): {floor:.2f} s "
-              f"({floor_cpu:.2f} CPU s); floor/cores = {floor / cores:.2f} s on {cores} cores",
-              flush=True)
+        print(
+            f"Kernel floor (start + `{FLOOR_CODE}` + shutdown): {floor:.2f} s "
+            f"({floor_cpu:.2f} CPU s); floor/cores = {floor / cores:.2f} s on {cores} cores",
+            flush=True,
+        )
         results = [
             benchmark_class(kind, arguments.students, arguments.workers, scratch)
             for kind in arguments.classes.split(",")
@@ -159,8 +165,10 @@ def main(argv=None):
         lab_floor = notebook_floor(results[0]["notebook"])
         print(f"Notebook floor (one graded notebook run by nbclient alone): {lab_floor:.2f} s")
         print()
-        print(f"{'class':8} {'serial s/sub':>12} {'parallel s/sub':>14} {'speed-up':>8} "
-              f"{'vs floor/cores':>14} {'vs nb floor/cores':>17}  same grades")
+        print(
+            f"{'class':8} {'serial s/sub':>12} {'parallel s/sub':>14} {'speed-up':>8} "
+            f"{'vs floor/cores':>14} {'vs nb floor/cores':>17}  same grades"
+        )
         for result in results:
             print(
                 f"{result['kind']:8} {result['serial']:12.2f} {result['parallel']:14.2f} "
@@ -171,17 +179,25 @@ def main(argv=None):
                 + (f" ({result['failed']} failed)" if result["failed"] else "")
             )
         print()
-        print("CPU seconds per submission (grader and kernel; other programs' load does not "
-              "count): the speed on idle cores, if the work spreads evenly")
-        print(f"{'class':8} {'serial':>8} {'parallel':>8} {'floor':>6} "
-              f"{'parallel/cores vs floor/cores':>30}")
+        print(
+            "CPU seconds per submission (grader and kernel; other programs' load does not "
+            "count): the speed on idle cores, if the work spreads evenly"
+        )
+        print(
+            f"{'class':8} {'serial':>8} {'parallel':>8} {'floor':>6} "
+            f"{'parallel/cores vs floor/cores':>30}"
+        )
         for result in results:
-            print(f"{result['kind']:8} {result['serial_cpu']:8.2f} {result['parallel_cpu']:8.2f} "
-                  f"{floor_cpu:6.2f} {result['parallel_cpu'] / floor_cpu:29.2f}x")
+            print(
+                f"{result['kind']:8} {result['serial_cpu']:8.2f} {result['parallel_cpu']:8.2f} "
+                f"{floor_cpu:6.2f} {result['parallel_cpu'] / floor_cpu:29.2f}x"
+            )
         print()
-        print(f"{arguments.students} submissions per class, {arguments.workers} workers, "
-              f"{cores} cores; load average {load_before:.1f} before, "
-              f"{os.getloadavg()[0]:.1f} after; {time.perf_counter() - started:.0f} s in all.")
+        print(
+            f"{arguments.students} submissions per class, {arguments.workers} workers, "
+            f"{cores} cores; load average {load_before:.1f} before, "
+            f"{os.getloadavg()[0]:.1f} after; {time.perf_counter() - started:.0f} s in all."
+        )
     finally:
         if arguments.keep is None:
             shutil.rmtree(scratch, ignore_errors=True)

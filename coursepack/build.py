@@ -26,7 +26,10 @@ def venv_environment():
 def run_nbgrader(*args, course_root=COURSE_ROOT):
     """Run one nbgrader command in the course folder; raise with its log when it fails."""
     done = subprocess.run(
-        nbgrader_command(*args), cwd=course_root, capture_output=True, text=True,
+        nbgrader_command(*args),
+        cwd=course_root,
+        capture_output=True,
+        text=True,
         env=venv_environment(),
     )
     if done.returncode != 0:

@@ -33,8 +33,13 @@ from coursepack.build import venv_environment
 
 RECORD_NAME = "grading_record.json"
 # Files whose change alters verdicts without any submission changing: they force a re-grade.
-GRADING_CODE = ("hidden_tests.py", "reference.py", "dataset.py", "nbgrader_plugins.py",
-                "preflight.py")
+GRADING_CODE = (
+    "hidden_tests.py",
+    "reference.py",
+    "dataset.py",
+    "nbgrader_plugins.py",
+    "preflight.py",
+)
 # nbgrader's SQLite gradebook is written by every worker; a writer waits this long for the
 # lock instead of failing at once (the default of 5 s is too short on a busy machine).
 SQLITE_BUSY_SECONDS = 120
@@ -283,7 +288,8 @@ class _Worker:
     def __init__(self, context, course_root, log_file, feedback):
         self.connection, child_end = multiprocessing.Pipe()
         self.process = context.Process(
-            target=worker_main, args=(str(course_root), child_end, str(log_file), feedback),
+            target=worker_main,
+            args=(str(course_root), child_end, str(log_file), feedback),
             daemon=True,
         )
         self.process.start()
@@ -312,8 +318,9 @@ class _Worker:
         self.connection.close()
 
 
-def grade_students(course_root, students, workers, timeout=DEFAULT_TIMEOUT, on_outcome=None,
-                   feedback=True):
+def grade_students(
+    course_root, students, workers, timeout=DEFAULT_TIMEOUT, on_outcome=None, feedback=True
+):
     """Grade `students` on `workers` processes, calling on_outcome(Outcome) as each finishes.
 
     Returns the outcomes in the order they finished. A student whose grading outlives `timeout`
@@ -368,14 +375,23 @@ def grade_students(course_root, students, workers, timeout=DEFAULT_TIMEOUT, on_o
                         worker.kill()
                         if student is None:
                             raise RuntimeError("an nbgrader worker died before grading anyone")
-                        finish(worker, Outcome(student, CRASHED, seconds,
-                                               error="the grading process died"))
+                        finish(
+                            worker,
+                            Outcome(student, CRASHED, seconds, error="the grading process died"),
+                        )
                         spawn()
                 elif worker.student and time.perf_counter() - worker.started > timeout:
                     pool.remove(worker)
                     worker.kill()
-                    finish(worker, Outcome(worker.student, TIMED_OUT, timeout,
-                                           error=f"grading took longer than {timeout:g} s"))
+                    finish(
+                        worker,
+                        Outcome(
+                            worker.student,
+                            TIMED_OUT,
+                            timeout,
+                            error=f"grading took longer than {timeout:g} s",
+                        ),
+                    )
                     spawn()
         for worker in pool:
             worker.stop()
@@ -417,8 +433,10 @@ class RunSummary:
     def line(self):
         done = self.graded + self.failed
         if not done:
-            return (f"Nothing to grade: all {self.unchanged} submissions are unchanged since "
-                    f"they were graded (--force re-grades them); {self.seconds:.1f} s.")
+            return (
+                f"Nothing to grade: all {self.unchanged} submissions are unchanged since "
+                f"they were graded (--force re-grades them); {self.seconds:.1f} s."
+            )
         workers = f"{self.workers} worker{'s' if self.workers > 1 else ''}"
         return (
             f"Graded {self.graded}, failed {self.failed}, flagged {self.flagged}, "
@@ -427,8 +445,14 @@ class RunSummary:
         )
 
 
-def grade_class(course_root=COURSE_ROOT, workers=None, force=False, timeout=DEFAULT_TIMEOUT,
-                progress=True, feedback=True):
+def grade_class(
+    course_root=COURSE_ROOT,
+    workers=None,
+    force=False,
+    timeout=DEFAULT_TIMEOUT,
+    progress=True,
+    feedback=True,
+):
     """Grade every new or changed submission in course_root/submitted; return a RunSummary."""
     course_root = Path(course_root).resolve()
     workers = workers or os.cpu_count() or 1
@@ -463,7 +487,8 @@ def grade_class(course_root=COURSE_ROOT, workers=None, force=False, timeout=DEFA
     try:
         outcomes = (
             grade_students(course_root, todo, workers, timeout, on_outcome, feedback)
-            if todo else []
+            if todo
+            else []
         )
     finally:
         if bar is not None:
@@ -485,8 +510,13 @@ def _progress_bar(total, enabled):
     from tqdm import tqdm
 
     tqdm.monitor_interval = 0  # no monitor thread in a process that forks
-    return tqdm(total=total, desc="Autograding", unit="submission", smoothing=0.1,
-                bar_format="{desc}: {n}/{total} |{bar}| {rate_fmt}, ETA {remaining}{postfix}")
+    return tqdm(
+        total=total,
+        desc="Autograding",
+        unit="submission",
+        smoothing=0.1,
+        bar_format="{desc}: {n}/{total} |{bar}| {rate_fmt}, ETA {remaining}{postfix}",
+    )
 
 
 def parse_arguments(argv=None):
@@ -495,16 +525,32 @@ def parse_arguments(argv=None):
         description="Autograde every submission in submitted/ in parallel with nbgrader, "
         "then write the class report.",
     )
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="grading processes (default: one per core, %(default)s here)")
-    parser.add_argument("--force", action="store_true",
-                        help="re-grade every submission, changed or not")
-    parser.add_argument("--course", type=Path, default=COURSE_ROOT,
-                        help="course folder with nbgrader_config.py (default: this repo)")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                        help="seconds one submission may take in all (default %(default)g)")
-    parser.add_argument("--no-feedback", action="store_true",
-                        help="skip nbgrader's feedback (made by default, as generate_feedback)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="grading processes (default: one per core, %(default)s here)",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="re-grade every submission, changed or not"
+    )
+    parser.add_argument(
+        "--course",
+        type=Path,
+        default=COURSE_ROOT,
+        help="course folder with nbgrader_config.py (default: this repo)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help="seconds one submission may take in all (default %(default)g)",
+    )
+    parser.add_argument(
+        "--no-feedback",
+        action="store_true",
+        help="skip nbgrader's feedback (made by default, as generate_feedback)",
+    )
     parser.add_argument("--no-report", action="store_true", help="skip the class report")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     arguments = parser.parse_args(argv)
@@ -532,9 +578,14 @@ def main(argv=None):
     if not (course_root / "nbgrader_config.py").exists():
         sys.exit(f"{course_root} has no nbgrader_config.py: not a course folder")
     try:
-        summary = grade_class(course_root, arguments.workers, arguments.force,
-                              arguments.timeout, progress=not arguments.quiet,
-                              feedback=not arguments.no_feedback)
+        summary = grade_class(
+            course_root,
+            arguments.workers,
+            arguments.force,
+            arguments.timeout,
+            progress=not arguments.quiet,
+            feedback=not arguments.no_feedback,
+        )
     except KeyboardInterrupt:
         # Workers and kernels are stopped by now; finished students are in the record.
         sys.exit("Interrupted: the submissions graded so far are kept; run again for the rest.")

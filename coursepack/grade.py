@@ -101,8 +101,10 @@ def main():
     from coursepack.report import write_report
 
     started = time.perf_counter()
-    print(f"Autograding the sample class ({SAMPLE_CLASS.name}/) with nbgrader, in parallel...",
-          flush=True)
+    print(
+        f"Autograding the sample class ({SAMPLE_CLASS.name}/) with nbgrader, in parallel...",
+        flush=True,
+    )
     students = write_sample_class()
     print_summary(grade_class(COURSE_ROOT))
     print()

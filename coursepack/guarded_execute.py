@@ -21,7 +21,6 @@ import ast
 import copy
 import inspect
 import json
-import re
 import tempfile
 import time
 from pathlib import Path
@@ -36,9 +35,10 @@ from traitlets import Bool, Float, Integer
 
 import coursepack
 from coursepack import ASSIGNMENT, COURSE_ROOT, checks, dataset, kernel_guard
+from coursepack.hidden_tests import HIDDEN_CALL
 from coursepack.reference import dependency_source, load_reference
+from coursepack.submissions import nbgrader_meta
 
-HIDDEN_CALL = re.compile(r'^grade\("(\w+)", globals\(\), points=[\d.]+\)\s*$', re.MULTILINE)
 OBSERVATION_MARK = "LAB21-OBSERVATION "
 METADATA_KEY = "lab21_grading"
 DEGRADED_REASON = (
@@ -73,14 +73,9 @@ SUSPICIOUS_ATTRIBUTES = {
     "run_cell": "touches IPython's run_cell",
     "input_transformers_post": "touches IPython's input transformers",
     "input_transformers_cleanup": "touches IPython's input transformers",
-    "register": None,  # only suspicious on IPython events; checked below
     "_exit": "calls os._exit",
 }
 PATCHED_MODULES = {"np", "numpy", "math", "random", "sys", "os", "builtins", "json", "pd"}
-
-
-def _grade_id(cell):
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
 def scan_answer(source):
@@ -94,7 +89,7 @@ def scan_answer(source):
         if isinstance(node, ast.Name) and node.id in SUSPICIOUS_NAMES:
             found.append(SUSPICIOUS_NAMES[node.id])
         elif isinstance(node, ast.Attribute):
-            if SUSPICIOUS_ATTRIBUTES.get(node.attr):
+            if node.attr in SUSPICIOUS_ATTRIBUTES:
                 found.append(SUSPICIOUS_ATTRIBUTES[node.attr])
             if isinstance(node.ctx, ast.Store):
                 base = node.value
@@ -189,7 +184,7 @@ class GuardedExecute(Execute):
         for cell in nb.cells:
             if utils.is_solution(cell) and cell.cell_type == "code":
                 for flag in scan_answer(cell.source):
-                    self._flag(f"answer cell {_grade_id(cell) or '?'}: {flag}")
+                    self._flag(f"answer cell {nbgrader_meta(cell).get('grade_id') or '?'}: {flag}")
         nb.metadata[METADATA_KEY] = self.grading
         return nb, self.resources
 
@@ -226,7 +221,9 @@ class GuardedExecute(Execute):
                     else "the kernel died (os._exit, a crash, or too much memory?)"
                 )
                 self._fail_cell(cell, reason)
-                self._notice(f"cell {_grade_id(cell) or position}: {reason}; restarted")
+                self._notice(
+                    f"cell {nbgrader_meta(cell).get('grade_id') or position}: {reason}; restarted"
+                )
                 self.degraded = True
                 self.grading["restarts"] += 1
                 self.skipped.add(position)
@@ -261,7 +258,7 @@ class GuardedExecute(Execute):
         """Visible checks (0 points) and free cells: skippable once a notebook hangs or crashes."""
         if cell.cell_type != "code":
             return False
-        meta = cell.metadata.get("nbgrader", {})
+        meta = nbgrader_meta(cell)
         if not meta:
             return True
         return meta.get("grade", False) and not HIDDEN_CALL.search(cell.source)
@@ -308,7 +305,7 @@ class GuardedExecute(Execute):
             if timed_out:
                 self.skipped.add(position)  # do not wait for it again after a restart
                 self.degraded = True
-                self._notice(f"cell {_grade_id(cell) or position}: timed out")
+                self._notice(f"cell {nbgrader_meta(cell).get('grade_id') or position}: timed out")
             return
         suite = match.group(1)
         names = checks.SUITES[suite][2]

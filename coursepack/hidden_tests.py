@@ -7,9 +7,13 @@ student's kernel and the verdict is given outside it, by the same code in `check
 """
 
 import json
+import re
 
 from coursepack.checks import SUITES, judge_suite, probe_suite
 from coursepack.reference import define_functions, dependency_source, load_reference
+
+# How a hidden test cell calls grade(): the course's Execute step and the notebook lint read it.
+HIDDEN_CALL = re.compile(r'^grade\("(\w+)", globals\(\), points=([\d.]+)\)\s*$', re.MULTILINE)
 
 
 def grade(suite, namespace, points):

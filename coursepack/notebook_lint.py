@@ -15,6 +15,7 @@ import nbformat
 
 from coursepack.checks import GRADED_FUNCTIONS, SUITES
 from coursepack.grade import part_of
+from coursepack.hidden_tests import HIDDEN_CALL
 from coursepack.submissions import SOURCE_NOTEBOOK
 
 ALLOWED_KEYS = {
@@ -30,7 +31,6 @@ ALLOWED_KEYS = {
 }
 REQUIRED_KEYS = {"schema_version", "grade", "locked", "solution"}
 GRADE_ID = re.compile(r"^[a-zA-Z0-9_-]+$")
-HIDDEN_CALL = re.compile(r'grade\("(\w+)", globals\(\), points=([\d.]+)\)')
 PART_HEADING = re.compile(r"^### Part \w+ \((\d+) points?\): `(\w+)`", re.MULTILINE)
 REGIONS = {
     "SOLUTION": ("### BEGIN SOLUTION", "### END SOLUTION"),

@@ -26,13 +26,19 @@ from pathlib import Path
 import nbformat
 
 from coursepack.guarded_execute import METADATA_KEY
+from coursepack.submissions import nbgrader_meta
 
 log = logging.getLogger("coursepack.preflight")
 JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
 def nbgrader_id(cell):
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    return nbgrader_meta(cell).get("grade_id")
+
+
+def _flags(cell):
+    meta = nbgrader_meta(cell)
+    return (bool(meta.get("grade")), bool(meta.get("solution")), bool(meta.get("locked")))
 
 
 def defined_functions(source):
@@ -69,13 +75,7 @@ def salvage_sources(raw_text):
 
 def expected_layout(release):
     """(grade_id, cell_type, flags) of every nbgrader cell in the released notebook."""
-    layout = []
-    for cell in release.cells:
-        meta = cell.get("metadata", {}).get("nbgrader")
-        if meta and meta.get("grade_id"):
-            flags = (bool(meta.get("grade")), bool(meta.get("solution")), bool(meta.get("locked")))
-            layout.append((meta["grade_id"], cell.cell_type, flags))
-    return layout
+    return [(nbgrader_id(c), c.cell_type, _flags(c)) for c in release.cells if nbgrader_id(c)]
 
 
 def layout_problems(notebook, release):
@@ -94,11 +94,6 @@ def layout_problems(notebook, release):
     return problems
 
 
-def _flags(cell):
-    meta = cell.metadata.get("nbgrader", {})
-    return (bool(meta.get("grade")), bool(meta.get("solution")), bool(meta.get("locked")))
-
-
 def rebuild(release, code_sources, markdown_answer=None):
     """The released notebook with each answer cell filled from the student's code.
 
@@ -112,7 +107,7 @@ def rebuild(release, code_sources, markdown_answer=None):
             found[name] = source
     for cell in rebuilt.cells:
         grade_id = nbgrader_id(cell)
-        if not cell.metadata.get("nbgrader", {}).get("solution"):
+        if not nbgrader_meta(cell).get("solution"):
             continue
         if cell.cell_type == "code" and grade_id in found:
             cell.source = found[grade_id]
@@ -124,9 +119,7 @@ def rebuild(release, code_sources, markdown_answer=None):
 def student_cells(notebook, release):
     """The student's own code (cells not identical to a released instructor cell), and the
     written answer: the markdown cell after the reflection prompt, if there is one."""
-    released = {
-        cell.source for cell in release.cells if cell.metadata.get("nbgrader", {}).get("locked")
-    }
+    released = {cell.source for cell in release.cells if nbgrader_meta(cell).get("locked")}
     code = [c.source for c in notebook.cells if c.cell_type == "code" and c.source not in released]
     answer = None
     for index, cell in enumerate(notebook.cells[:-1]):

@@ -111,19 +111,33 @@ def class_tables(course_root):
             for suite, message in hidden_check_failures(notebook):
                 failure_rows.append({"student": student, "suite": suite, "message": message})
         if status != GRADED or flags or notices:
-            attention_rows.append({
-                "student": student,
-                "status": status,
-                "error": outcome.get("error", ""),
-                "flags": "; ".join(flags),
-                "notices": "; ".join(notices),
-                "log": outcome.get("log_tail", ""),
-            })
-    scores = pd.DataFrame(rows, columns=["student", "status", *PARTS, "total", "max_total",
-                                         "needs_manual_grading", "flags", "seconds"])
+            attention_rows.append(
+                {
+                    "student": student,
+                    "status": status,
+                    "error": outcome.get("error", ""),
+                    "flags": "; ".join(flags),
+                    "notices": "; ".join(notices),
+                    "log": outcome.get("log_tail", ""),
+                }
+            )
+    scores = pd.DataFrame(
+        rows,
+        columns=[
+            "student",
+            "status",
+            *PARTS,
+            "total",
+            "max_total",
+            "needs_manual_grading",
+            "flags",
+            "seconds",
+        ],
+    )
     failures = pd.DataFrame(failure_rows, columns=["student", "suite", "message"])
-    attention = pd.DataFrame(attention_rows,
-                             columns=["student", "status", "error", "flags", "notices", "log"])
+    attention = pd.DataFrame(
+        attention_rows, columns=["student", "status", "error", "flags", "notices", "log"]
+    )
     return scores, failures, attention
 
 
@@ -153,8 +167,10 @@ def frequent_failures(failures, limit=TOP_FAILURES):
     grouped = failures.groupby(["suite", "check"]).agg(
         students=("student", "nunique"), example=("message", "first")
     )
-    return grouped.reset_index().sort_values(["students", "suite"], ascending=[False, True]).head(
-        limit
+    return (
+        grouped.reset_index()
+        .sort_values(["students", "suite"], ascending=[False, True])
+        .head(limit)
     )
 
 
@@ -175,31 +191,50 @@ def _figures(scores, failures_top, maxima, folder):
 
     figure, axes = plt.subplots(figsize=(7, 3.6))
     possible = graded["max_total"].max() if not graded.empty else 0
-    sns.histplot(graded["total"], bins=min(20, max(5, len(graded))), binrange=(0, possible or 1),
-                 color="#4c72b0", ax=axes)
+    sns.histplot(
+        graded["total"],
+        bins=min(20, max(5, len(graded))),
+        binrange=(0, possible or 1),
+        color="#4c72b0",
+        ax=axes,
+    )
     if not graded.empty:
-        axes.axvline(graded["total"].median(), color="#c44e52", linestyle="--",
-                     label=f"median {graded['total'].median():g}")
+        axes.axvline(
+            graded["total"].median(),
+            color="#c44e52",
+            linestyle="--",
+            label=f"median {graded['total'].median():g}",
+        )
         axes.legend()
-    axes.set(xlabel=f"total points (of {possible:g}; manual parts count 0 until graded)",
-             ylabel="students", title="Score distribution")
+    axes.set(
+        xlabel=f"total points (of {possible:g}; manual parts count 0 until graded)",
+        ylabel="students",
+        title="Score distribution",
+    )
     axes.yaxis.get_major_locator().set_params(integer=True)
     made["scores"] = _save(figure, folder / "score_distribution.png")
 
     # The manual part scores 0 until a person grades it: it would only mislead here.
     functions = [part for part in PARTS if maxima.get(part) and part != MANUAL_PART]
-    earned = pd.DataFrame({
-        "function": functions,
-        "percent": [100 * graded[p].mean() / maxima[p] if not graded.empty else 0
-                    for p in functions],
-    })
+    earned = pd.DataFrame(
+        {
+            "function": functions,
+            "percent": [
+                100 * graded[p].mean() / maxima[p] if not graded.empty else 0 for p in functions
+            ],
+        }
+    )
     figure, axes = plt.subplots(figsize=(7, 3.8))
     sns.barplot(data=earned, y="function", x="percent", color="#55a868", ax=axes)
     for index, part in enumerate(functions):
         mean = graded[part].mean() if not graded.empty else 0
         axes.text(1, index, f"{mean:.2g} of {maxima[part]:g}", va="center", fontsize=9)
-    axes.set(xlim=(0, 100), xlabel="class average, % of the function's points", ylabel="",
-             title="Points earned per graded function")
+    axes.set(
+        xlim=(0, 100),
+        xlabel="class average, % of the function's points",
+        ylabel="",
+        title="Points earned per graded function",
+    )
     made["functions"] = _save(figure, folder / "points_per_function.png")
 
     if not failures_top.empty:
@@ -212,16 +247,22 @@ def _figures(scores, failures_top, maxima, folder):
         sns.barplot(x=top["students"].to_numpy(), y=labels, color="#c44e52", ax=axes)
         axes.xaxis.get_major_locator().set_params(integer=True)
         axes.tick_params(axis="y", labelsize=9)
-        axes.set(xlabel="students failing this check", ylabel="",
-                 title="Most frequent failed hidden checks")
+        axes.set(
+            xlabel="students failing this check",
+            ylabel="",
+            title="Most frequent failed hidden checks",
+        )
         made["failures"] = _save(figure, folder / "failed_checks.png")
 
     timed = scores.dropna(subset=["seconds"])
     if not timed.empty:
         figure, axes = plt.subplots(figsize=(7, 3.2))
         sns.histplot(data=timed, x="seconds", hue="status", multiple="stack", bins=20, ax=axes)
-        axes.set(xlabel="seconds to grade one submission (one worker)", ylabel="submissions",
-                 title="Grading time per submission")
+        axes.set(
+            xlabel="seconds to grade one submission (one worker)",
+            ylabel="submissions",
+            title="Grading time per submission",
+        )
         axes.yaxis.get_major_locator().set_params(integer=True)
         made["times"] = _save(figure, folder / "grading_time.png")
     return made
@@ -300,10 +341,13 @@ def _table(frame, **options):
 
 def _escaped(frame, keep):
     """The frame with every text column but `keep` made safe for HTML."""
-    return frame.assign(**{
-        column: frame[column].map(lambda value: html.escape(str(value)))
-        for column in frame.columns if column != keep
-    })
+    return frame.assign(
+        **{
+            column: frame[column].map(lambda value: html.escape(str(value)))
+            for column in frame.columns
+            if column != keep
+        }
+    )
 
 
 def _html(course_root, scores, failures, failures_top, attention, maxima, figures, exports):
@@ -336,25 +380,31 @@ def _html(course_root, scores, failures, failures_top, attention, maxima, figure
             f"slowest {times.max():.1f} s ({scores.loc[times.idxmax(), 'student']})."
         )
 
-    per_function = pd.DataFrame([
-        {
-            "function": part,
-            "points": maxima[part],
-            "class average": round(graded[part].mean(), 2) if not graded.empty else None,
-            "full marks": f"{(graded[part] >= maxima[part]).mean():.0%}"
-            if not graded.empty else "",
-            "zero": f"{(graded[part] == 0).mean():.0%}" if not graded.empty else "",
-        }
-        for part in PARTS if maxima.get(part) and part != MANUAL_PART
-    ])
+    per_function = pd.DataFrame(
+        [
+            {
+                "function": part,
+                "points": maxima[part],
+                "class average": round(graded[part].mean(), 2) if not graded.empty else None,
+                "full marks": f"{(graded[part] >= maxima[part]).mean():.0%}"
+                if not graded.empty
+                else "",
+                "zero": f"{(graded[part] == 0).mean():.0%}" if not graded.empty else "",
+            }
+            for part in PARTS
+            if maxima.get(part) and part != MANUAL_PART
+        ]
+    )
 
     def figure(key, alt):
         name = figures.get(key)
         return f'<img src="{name}" alt="{html.escape(alt)}">' if name else ""
 
-    slowest = scores.dropna(subset=["seconds"]).nlargest(5, "seconds")[
-        ["student", "status", "seconds"]
-    ].round({"seconds": 1})
+    slowest = (
+        scores.dropna(subset=["seconds"])
+        .nlargest(5, "seconds")[["student", "status", "seconds"]]
+        .round({"seconds": 1})
+    )
     links = " · ".join(f'<a href="{p.name}">{p.name}</a>' for p in exports)
     facts_html = "".join(f"<li>{html.escape(f)}</li>" for f in facts if f)
     return f"""<!DOCTYPE html>
@@ -399,8 +449,9 @@ steps.</p>
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m coursepack.report",
-                                     description="Write the class report from the gradebook.")
+    parser = argparse.ArgumentParser(
+        prog="python -m coursepack.report", description="Write the class report from the gradebook."
+    )
     parser.add_argument("--course", type=Path, default=COURSE_ROOT)
     arguments = parser.parse_args(argv)
     print(f"Class report: {write_report(arguments.course).as_uri()}")
