@@ -642,16 +642,32 @@ def probe_suite(suite, namespace, dependencies):
 
 
 def judge_suite(suite, observation, points, reference):
-    """Outside the kernel: turn the facts into (points earned, report lines)."""
+    """Outside the kernel: turn the facts into a verdict (plain data, see `report_lines`).
+
+    The verdict: {suite, function, points, earned, status, reason, checks}; status is "judged"
+    when the checks ran, "no result" when they could not; each check is {id, description,
+    passed, message}.
+    """
+    function = SUITES[suite][0]
+    verdict = {
+        "suite": suite,
+        "function": function,
+        "points": float(points),
+        "earned": 0.0,
+        "status": "no result",
+        "reason": "",
+        "checks": [],
+    }
     if "missing" in observation:
-        name = observation["missing"]
-        return 0.0, [f"{suite}: no function called {name} was found, so no check could run."]
+        verdict["reason"] = f"no function called {observation['missing']} was found"
+        return verdict
     checks = build_checks(suite)
     facts_list = observation.get("facts", [])
     if len(facts_list) != len(checks):
-        return 0.0, [f"{suite}: the hidden checks did not report back (was the kernel patched?)"]
-    failures = []
-    for check, facts in zip(checks, facts_list, strict=True):
+        verdict["reason"] = "the hidden checks did not report back"
+        return verdict
+    for number, (check, facts) in enumerate(zip(checks, facts_list, strict=True), start=1):
+        message = ""
         try:
             if "raised" in facts:
                 raise CheckFailed(f"{check.description}: raised {facts['raised']}")
@@ -661,16 +677,35 @@ def judge_suite(suite, observation, points, reference):
                 )
             check.verdict(facts, reference)
         except CheckFailed as failure:
-            failures.append(str(failure))
+            message = str(failure)
         except Exception as error:  # malformed facts (tampering): the check fails, grading goes on
-            failures.append(f"{check.description}: unreadable result ({type(error).__name__})")
-    passed = len(checks) - len(failures)
-    earned = round(points * passed / len(checks), 2)
+            message = f"{check.description}: unreadable result ({type(error).__name__})"
+        verdict["checks"].append(
+            {
+                "id": f"{suite}/{number}",
+                "description": check.description,
+                "passed": not message,
+                "message": message,
+            }
+        )
+    passed = sum(check["passed"] for check in verdict["checks"])
+    verdict["earned"] = float(round(points * passed / len(checks), 2))
+    verdict["status"] = "judged"
+    return verdict
+
+
+def report_lines(verdict):
+    """The verdict as the lines a student reads under a hidden test cell."""
+    suite, points = verdict["suite"], verdict["points"]
+    if verdict["status"] != "judged":
+        return [f"{suite}: no points: {verdict['reason'] or 'the hidden checks could not run'}."]
+    failed = [check["message"] for check in verdict["checks"] if not check["passed"]]
+    total = len(verdict["checks"])
     lines = [
-        f"{suite}: {passed} of {len(checks)} hidden checks passed, {earned:g} of {points:g} points."
+        f"{suite}: {total - len(failed)} of {total} hidden checks passed,"
+        f" {verdict['earned']:g} of {points:g} points."
     ]
-    lines += [f"  - {message}" for message in failures]
-    return float(earned), lines
+    return lines + [f"  - {message}" for message in failed]
 
 
 GRADED_FUNCTIONS = tuple(dict.fromkeys(function for function, _, _ in SUITES.values()))

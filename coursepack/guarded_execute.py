@@ -168,7 +168,13 @@ class GuardedExecute(Execute):
         self.payload = _module_payload()
         # Notices from the repairs made before grading (coursepack.preflight) are kept.
         before = nb.metadata.get(METADATA_KEY, {})
-        self.grading = {"flags": [], "notices": list(before.get("notices", [])), "restarts": 0}
+        self.grading = {
+            "flags": [],
+            "notices": list(before.get("notices", [])),
+            "restarts": 0,
+            "verdicts": [],
+            "not_run": {},
+        }
         self.record_dir = tempfile.TemporaryDirectory(prefix="lab21-guard-")
         self.record_path = Path(self.record_dir.name) / "records.jsonl"
         # The kernel may run as another user (coursepack/sandbox.py): it may append to the
@@ -181,6 +187,7 @@ class GuardedExecute(Execute):
         finally:
             self._collect_records()
             self.record_dir.cleanup()
+        self._order_verdicts(nb)
         for cell in nb.cells:
             if utils.is_solution(cell) and cell.cell_type == "code":
                 for flag in scan_answer(cell.source):
@@ -297,7 +304,9 @@ class GuardedExecute(Execute):
             # nbclient skips cells tagged `skip-execution`: no student may skip a test that way.
             cell.metadata["tags"] = []
         elif cell.source in self.demo_sources:
-            return  # an unchanged instructor demo: nothing to grade, nothing later needs it
+            # An unchanged instructor demo: nothing to grade, nothing later needs it.
+            self._not_run(cell, "an unchanged demo cell (pictures, examples): not run when grading")
+            return
         match = HIDDEN_CALL.search(cell.source) if utils.is_grade(cell) else None
         if match is None:
             self.execute_cell(cell, position, store_history=True)
@@ -337,13 +346,21 @@ class GuardedExecute(Execute):
                 errors.append(output)
         points = float(cell.metadata["nbgrader"]["points"])
         if observation is None:
-            earned, lines = 0.0, [f"{suite}: the hidden checks could not run in this notebook."]
+            verdict = {
+                "suite": suite,
+                "function": checks.SUITES[suite][0],
+                "points": points,
+                "earned": 0.0,
+                "status": "no result",
+                "reason": "the hidden checks could not run in this notebook",
+                "checks": [],
+            }
             self._flag(f"{suite}: hidden checks sent no result (kernel patched, or crashed)")
         else:
-            earned, lines = checks.judge_suite(suite, observation, points, self.reference)
-        cell.outputs = [
-            NotebookNode(output_type="stream", name="stdout", text="\n".join(lines) + "\n")
-        ]
+            verdict = checks.judge_suite(suite, observation, points, self.reference)
+        self._record_verdict(cell, verdict)
+        report = "\n".join(checks.report_lines(verdict)) + "\n"
+        cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=report)]
         if errors and observation is None:
             cell.outputs.extend(errors)
         else:
@@ -352,11 +369,47 @@ class GuardedExecute(Execute):
                     output_type="execute_result",
                     execution_count=cell.get("execution_count"),
                     metadata={},
-                    data={"text/plain": repr(earned)},
+                    data={"text/plain": repr(verdict["earned"])},
                 )
             )
 
+    def _record_verdict(self, cell, verdict):
+        verdict = {"grade_id": nbgrader_meta(cell).get("grade_id"), **verdict}
+        self.grading["verdicts"] = [
+            v for v in self.grading["verdicts"] if v["grade_id"] != verdict["grade_id"]
+        ] + [verdict]
+
+    def _order_verdicts(self, nb):
+        """One verdict per hidden test cell, in the notebook's order; unjudged ones 'not run'."""
+        judged = {v["grade_id"]: v for v in self.grading["verdicts"]}
+        ordered = []
+        for cell in nb.cells:
+            match = HIDDEN_CALL.search(cell.source) if utils.is_grade(cell) else None
+            if match is None:
+                continue
+            grade_id = nbgrader_meta(cell).get("grade_id")
+            suite = match.group(1)
+            ordered.append(
+                judged.get(grade_id)
+                or {
+                    "grade_id": grade_id,
+                    "suite": suite,
+                    "function": checks.SUITES[suite][0],
+                    "points": float(nbgrader_meta(cell).get("points", 0)),
+                    "earned": 0.0,
+                    "status": "not run",
+                    "reason": self.grading["not_run"].get(cell.get("id"), "not run"),
+                    "checks": [],
+                }
+            )
+        self.grading["verdicts"] = ordered
+
+    def _not_run(self, cell, reason):
+        if cell.get("id"):
+            self.grading["not_run"][cell.id] = reason
+
     def _fail_cell(self, cell, reason):
+        self._not_run(cell, reason)
         cell.outputs = [
             NotebookNode(
                 output_type="error",

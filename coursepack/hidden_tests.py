@@ -9,7 +9,7 @@ student's kernel and the verdict is given outside it, by the same code in `check
 import json
 import re
 
-from coursepack.checks import SUITES, judge_suite, probe_suite
+from coursepack.checks import SUITES, judge_suite, probe_suite, report_lines
 from coursepack.reference import define_functions, dependency_source, load_reference
 
 # How a hidden test cell calls grade(): the course's Execute step and the notebook lint read it.
@@ -24,6 +24,6 @@ def grade(suite, namespace, points):
     observation = probe_suite(suite, namespace, dependencies)
     # The same JSON round trip as in the kernel path, so both paths judge identical facts.
     observation = json.loads(json.dumps(observation))
-    earned, lines = judge_suite(suite, observation, points, reference)
-    print("\n".join(lines))
-    return earned
+    verdict = judge_suite(suite, observation, points, reference)
+    print("\n".join(report_lines(verdict)))
+    return verdict["earned"]
