@@ -576,7 +576,8 @@ def judge_suite(suite, observation, points, reference):
                 raise CheckFailed(f"{check.description}: raised {facts['raised']}")
             if "timeout" in facts:
                 raise CheckFailed(
-                    f"{check.description}: stopped after {facts['timeout']:g} s (an endless loop?)"
+                    f"{check.description}: stopped after {facts['timeout']:g} s of computing"
+                    " (an endless loop?)"
                 )
             if "crashed" in facts:
                 raise CheckFailed(f"{check.description}: {facts['crashed']}")

@@ -135,8 +135,8 @@ class KernelBroken(Exception):
 
 class GuardedExecute(Execute):
     notebook_seconds = Float(
-        600.0, help="Time budget for a whole notebook (replays included); cells past it are"
-        " not run."
+        600.0,
+        help="Time budget for a whole notebook (replays included); cells past it are not run.",
     ).tag(config=True)
     quick_cell_seconds = Integer(
         15,
@@ -355,8 +355,7 @@ class GuardedExecute(Execute):
         their sockets as the kernel sees them."""
         watched = [str(p) for p in self._watched_paths()]
         return (
-            INSTALL
-            + f"_lab21_install({inspect.getsource(probe_agent)!r},"
+            INSTALL + f"_lab21_install({inspect.getsource(probe_agent)!r},"
             f" {inspect.getsource(tripwire)!r}, {inside + '/agent.sock'!r},"
             f" {inside + '/tripwire.sock'!r}, {watched!r})\ndel _lab21_install\n"
         )

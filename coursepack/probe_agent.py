@@ -110,12 +110,20 @@ def _interrupt(signum, frame):
     raise ProbeTimeout()
 
 
+WALL_FACTOR = 3  # a check may wait (sleep, block) for this many times its CPU time limit
+
+
 def _time_limit(seconds):
+    """Stop the check after `seconds` of CPU time (a busy machine does not make honest code
+    fail), or after WALL_FACTOR times that of wall time (code that sleeps or blocks)."""
+    _set_signal(signal.SIGPROF, _interrupt)
     _set_signal(signal.SIGALRM, _interrupt)
-    _set_timer(signal.ITIMER_REAL, seconds)
+    _set_timer(signal.ITIMER_PROF, seconds)
+    _set_timer(signal.ITIMER_REAL, seconds * WALL_FACTOR)
 
 
 def _no_time_limit():
+    _set_timer(signal.ITIMER_PROF, 0)
     _set_timer(signal.ITIMER_REAL, 0)
 
 
@@ -393,4 +401,3 @@ def install(socket_path, namespace):
     sock.connect(socket_path)
     send_frame(sock, {"hello": os.getpid()})
     threading.Thread(target=serve, args=(sock, namespace), daemon=True, name="lab21").start()
-

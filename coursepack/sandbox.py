@@ -169,6 +169,25 @@ class Slot:
     def alive(self):
         return self.process.poll() is None
 
+    def cpu_seconds(self):
+        """CPU time used so far by everything in this slot (the zygote and its kernels), from
+        its control group; 0 when the host keeps no such count."""
+        try:
+            lines = Path(f"/proc/{self.process.pid}/cgroup").read_text().splitlines()
+        except OSError:
+            return 0.0
+        for line in lines:
+            _, controllers, path = line.split(":", 2)
+            if "cpuacct" in controllers.split(","):
+                usage = Path("/sys/fs/cgroup/cpuacct", path.lstrip("/"), "cpuacct.usage")
+                return int(usage.read_text()) / 1e9 if usage.exists() else 0.0
+            if controllers == "":
+                stat = Path("/sys/fs/cgroup", path.lstrip("/"), "cpu.stat")
+                if stat.exists():
+                    fields = dict(line.split() for line in stat.read_text().splitlines())
+                    return int(fields.get("usage_usec", 0)) / 1e6
+        return 0.0
+
     def start_kernel(self, name, connection, files, environment, limits, options):
         spec = {
             "name": name,
@@ -234,6 +253,11 @@ class SlotPool:
     def give_back(self, slot):
         with self.lock:
             slot.busy = False
+
+    def cpu_seconds(self):
+        """CPU time used in all of this process's slots so far (see Slot.cpu_seconds)."""
+        with self.lock:
+            return sum(slot.cpu_seconds() for slot in self.slots)
 
     def close(self):
         with self.lock:

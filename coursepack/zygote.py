@@ -151,6 +151,7 @@ def set_limits(limits):
 def become_kernel(spec, warm):
     """In PID 1 of the new namespace: finish isolating, then run ipykernel."""
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    os.setsid()  # its own group: kill(0) reaches nothing outside its namespace
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     try:  # no further user namespaces (and so no capabilities) for anything the kernel starts
         write_id_map("/proc/sys/user/max_user_namespaces", "0")
@@ -203,6 +204,9 @@ def run_child(spec, warm):
     null = os.open("/dev/null", os.O_RDWR)
     os.dup2(null, 0)  # the zygote's command pipe is not the kernel's business
     os.dup2(null, 1)
+    # A session and process group of its own: kill(0) or killpg from the kernel must not reach
+    # the zygote, whose group it would otherwise share across the PID namespace boundary.
+    os.setsid()
     try:
         enter_namespaces()
         prepare_filesystem(spec)
