@@ -118,7 +118,7 @@ def scan_answer(source):
 
 
 INSTALL = """
-def _lab21_install(agent_source, tripwire_source, agent_path, tripwire_path, watched):
+def _lab21_install(agent_source, tripwire_source, agent_path, tripwire_path, watched, stream_limit):
     import types
     agent = types.ModuleType("lab21_probe_agent")
     exec(compile(agent_source, "<lab21 probe agent>", "exec"), agent.__dict__)
@@ -126,6 +126,7 @@ def _lab21_install(agent_source, tripwire_source, agent_path, tripwire_path, wat
     exec(compile(tripwire_source, "<lab21 tripwire>", "exec"), wire.__dict__)
     agent.install(agent_path, get_ipython().user_ns)
     wire.install(tripwire_path, watched)
+    agent.limit_streams(get_ipython(), stream_limit)
 """
 
 
@@ -357,7 +358,8 @@ class GuardedExecute(Execute):
         return (
             INSTALL + f"_lab21_install({inspect.getsource(probe_agent)!r},"
             f" {inspect.getsource(tripwire)!r}, {inside + '/agent.sock'!r},"
-            f" {inside + '/tripwire.sock'!r}, {watched!r})\ndel _lab21_install\n"
+            f" {inside + '/tripwire.sock'!r}, {watched!r}, {4 * self.cell_output_bytes})\n"
+            "del _lab21_install\n"
         )
 
     def _agent_folder(self, km):
@@ -509,22 +511,25 @@ class GuardedExecute(Execute):
     # -- outputs, limited as they arrive ----------------------------------------------------
 
     def process_message(self, msg, cell, cell_index):
-        if msg["msg_type"] in OUTPUT_TYPES or msg["msg_type"].startswith("comm"):
+        if not (msg["msg_type"] in OUTPUT_TYPES or msg["msg_type"].startswith("comm")):
+            return super().process_message(msg, cell, cell_index)
+        size = _content_bytes(msg["content"])
+        used = cell.metadata.get("lab21_output_bytes", 0)
+        room = min(self.cell_output_bytes - used, self.notebook_output_bytes - self.output_used)
+        cut = size > room
+        if cut and not (msg["msg_type"] == "stream" and room > 200):
+            self._truncated(cell)
+            return None
+        if cut:  # keep the start of a long stream, then say that it was cut
+            msg = copy.deepcopy(msg)
+            msg["content"]["text"] = msg["content"]["text"][: room - 200]
             size = _content_bytes(msg["content"])
-            used = cell.metadata.setdefault("lab21_output_bytes", 0)
-            room = min(self.cell_output_bytes - used, self.notebook_output_bytes - self.output_used)
-            if size > room:
-                if msg["msg_type"] == "stream" and room > 0:
-                    msg = copy.deepcopy(msg)
-                    msg["content"]["text"] = msg["content"]["text"][: max(0, room - 200)]
-                    size = _content_bytes(msg["content"])
-                else:
-                    self._truncated(cell)
-                    return None
-                self._truncated(cell)
-            cell.metadata["lab21_output_bytes"] = used + size
-            self.output_used += size
-        return super().process_message(msg, cell, cell_index)
+        cell.metadata["lab21_output_bytes"] = used + size
+        self.output_used += size
+        output = super().process_message(msg, cell, cell_index)
+        if cut:
+            self._truncated(cell)
+        return output
 
     def _truncated(self, cell):
         if cell.metadata.get("lab21_truncated"):

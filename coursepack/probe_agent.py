@@ -395,6 +395,39 @@ def _wait(child, seconds):
         os.close(handle)
 
 
+class LimitedStream:
+    """A kernel's stdout or stderr that passes on at most `limit` characters per cell, so that a
+    runaway print is cut in the kernel, before it becomes one enormous message."""
+
+    def __init__(self, stream, limit):
+        self.stream, self.limit, self.used, self.noted = stream, limit, 0, False
+
+    def write(self, text):
+        room = self.limit - self.used
+        if _len(text) > room:
+            if not self.noted:
+                self.noted = True
+                self.stream.write(text[: max(0, room)] + "\n[output cut in the kernel]\n")
+            self.used = self.limit
+            return _len(text)
+        self.used += _len(text)
+        return self.stream.write(text)
+
+    def reset(self, *args, **kwargs):
+        self.used, self.noted = 0, False
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+def limit_streams(shell, limit):
+    """Cut stdout and stderr at `limit` characters per cell (the grader cuts again, in bytes)."""
+    for name in ("stdout", "stderr"):
+        stream = LimitedStream(getattr(sys, name), limit)
+        setattr(sys, name, stream)
+        shell.events.register("pre_execute", stream.reset)
+
+
 def install(socket_path, namespace):
     """Connect to the grader and start serving; called once, before any student code."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

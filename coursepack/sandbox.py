@@ -54,6 +54,7 @@ KERNEL_ENVIRONMENT = {
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     "IPYTHONDIR": "/tmp/.ipython",
     "MPLCONFIGDIR": "/tmp/.matplotlib",
+    "XDG_CACHE_HOME": "/tmp/.cache",
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
 }
 SUBMISSION_BYTES = 32 * 1024**2  # a submission folder larger than this is not copied in whole

@@ -127,6 +127,8 @@ def bubblewrap_command(slot, venv, run_folder, settings):
         "--setenv", "HOME", "/home/student",
         "--setenv", "PATH", f"{SANDBOX_VENV}/bin:/usr/bin:/bin",
         "--setenv", "LANG", "C.UTF-8",
+        "--setenv", "MPLCONFIGDIR", "/tmp/.matplotlib",
+        "--setenv", "XDG_CACHE_HOME", "/tmp/.cache",
         "--ro-bind", "/usr", "/usr",
         "--symlink", "usr/bin", "/bin",
         "--symlink", "usr/sbin", "/sbin",
@@ -134,7 +136,8 @@ def bubblewrap_command(slot, venv, run_folder, settings):
         "--symlink", "usr/lib64", "/lib64",
         "--proc", "/proc",
         "--dev", "/dev",
-        "--tmpfs", "/tmp",
+        "--size", str(16 * 1024**2), "--tmpfs", "/dev/shm",
+        "--size", str(64 * 1024**2), "--tmpfs", "/tmp",
         "--dir", "/home/student",
         "--dir", "/run/kernel",
         "--bind", str(run_folder), "/run/lab21",
@@ -147,6 +150,9 @@ def bubblewrap_command(slot, venv, run_folder, settings):
     for path_file in venv.glob("lib/python*/site-packages/coursepack.pth"):
         command += ["--ro-bind", "/dev/null", f"{SANDBOX_VENV}/{path_file.relative_to(venv)}"]
     zygote_source = (Path(__file__).resolve().parent / "zygote.py").read_text()
+    # Everything else read-only: the sandbox's own root is a tmpfs that every kernel of the slot
+    # would otherwise share (a file planted there would meet the next student).
+    command += ["--remount-ro", "/dev", "--remount-ro", "/"]
     command += [
         "--chdir", "/",
         "--",

@@ -11,8 +11,9 @@ ipykernel) once. Then, for each kernel the grader asks for, it forks a child tha
    sandbox's), so that the kernel cannot see, signal or trace the zygote or any earlier kernel,
    has no network, and no file it writes outlives it;
 2. mounts fresh size-limited tmpfs folders on /home/student (its working folder, filled with
-   the submission's files) and /tmp, and shows only its own run folder (/run/kernel: the
-   connection file and ZeroMQ sockets), covering the slot's other run folders;
+   the submission's files), /tmp and /dev/shm, and shows only its own run folder (/run/kernel:
+   the connection file and ZeroMQ sockets), covering the slot's other run folders; everything
+   else is read-only;
 3. forks the kernel as PID 1 of the new PID namespace: when the kernel exits, the Linux kernel
    kills everything it started, whatever it forked or setsid'd;
 4. in the kernel: mounts its /proc, sets resource limits, drops every capability, and starts
@@ -128,6 +129,7 @@ def prepare_filesystem(spec):
     work_size, tmp_size = spec["work_bytes"], spec["tmp_bytes"]
     mount("tmpfs", WORK, "tmpfs", tmpfs_flags, f"size={work_size},nr_inodes=8192,mode=0700")
     mount("tmpfs", "/tmp", "tmpfs", tmpfs_flags, f"size={tmp_size},nr_inodes=8192,mode=1777")
+    mount("tmpfs", "/dev/shm", "tmpfs", tmpfs_flags, "size=16m,nr_inodes=1024,mode=1777")
     # Only this kernel's run folder stays in view; the slot's folder is covered by an empty,
     # read-only tmpfs.
     mount(f"{SLOT_RUN}/{spec['name']}", RUN, None, MS_BIND)
