@@ -149,6 +149,11 @@ class GuardedExecute(Execute):
         help="Skip the instructor's demo cells (tagged `demo` in the release) when a submission"
         " has them unchanged: they only show plots and examples, and earn no points.",
     ).tag(config=True)
+    check_seconds = Float(
+        10.0,
+        help="CPU seconds one hidden check may use (three times that in wall time) before it"
+        " counts as an endless loop; the rest of its suite is then not run.",
+    ).tag(config=True)
     max_restarts = Integer(
         10, help="Kernel restarts allowed per notebook before the rest is marked not run."
     ).tag(config=True)
@@ -348,7 +353,7 @@ class GuardedExecute(Execute):
             raise KernelBroken(f"the probe agent could not be installed: {detail}")
         self.channel.accept(AGENT_SECONDS)
         self.trip.accept(AGENT_SECONDS)
-        self.prober = Prober(self.channel, self.reference, self._flag)
+        self.prober = Prober(self.channel, self.reference, self._flag, self.check_seconds)
         self._time("agent install", time.perf_counter() - began)
 
     def install_code(self, inside):
@@ -407,8 +412,18 @@ class GuardedExecute(Execute):
         if cell.source in self.demo_sources and not utils.is_solution(cell):
             return
         outputs, count = copy.deepcopy(cell.outputs), cell.get("execution_count")
-        self.execute_cell(cell, position, store_history=False)
+        self._run_cell(cell, position, store_history=False)
         cell.outputs, cell["execution_count"] = outputs, count
+
+    def _run_cell(self, cell, position, store_history):
+        """nbclient's execute_cell; a kernel that breaks the messaging protocol (forged or
+        garbled ZeroMQ frames) counts as a broken kernel, not as a grading failure."""
+        try:
+            self.execute_cell(cell, position, store_history=store_history)
+        except (CellTimeoutError, DeadKernelError, KernelBroken):
+            raise
+        except Exception as error:
+            raise KernelBroken(f"the kernel sent a malformed message ({error})") from error
 
     def _execute(self, cell, position):
         if utils.is_grade(cell) or utils.is_solution(cell):
@@ -426,7 +441,7 @@ class GuardedExecute(Execute):
             return
         if suite is None:
             began = time.perf_counter()
-            self.execute_cell(cell, position, store_history=True)
+            self._run_cell(cell, position, store_history=True)
             self._time("cells", time.perf_counter() - began)
             timed_out = any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", []))
             if timed_out:
@@ -636,7 +651,7 @@ class SideKernel:
         self._run(execute.install_code(inside))
         agent.accept(AGENT_SECONDS)
         trip.accept(AGENT_SECONDS)
-        self.prober = Prober(agent, execute.reference, execute._flag)
+        self.prober = Prober(agent, execute.reference, execute._flag, execute.check_seconds)
 
     def _run(self, code):
         """Run code silently; wait for it within the notebook's budget. Outputs are dropped."""

@@ -88,7 +88,8 @@ class TripwireChannel(_Door):
             data = self.connection.recv(4096)
             if not data:
                 break
-            found.append(data.decode(errors="replace")[:300])
+            text = data.decode(errors="replace")[:300]
+            found.append("".join(c if c.isprintable() else "?" for c in text))
         return found
 
 
@@ -240,8 +241,9 @@ def _restore_log_field(item):
 class Prober:
     """Runs hidden suites through one kernel's agent; `flag(text)` records anything odd."""
 
-    def __init__(self, channel, reference, flag):
+    def __init__(self, channel, reference, flag, check_seconds=checks.PROBE_SECONDS):
         self.channel, self.reference, self.flag = channel, reference, flag
+        self.check_seconds = check_seconds
         self.ids = itertools.count(1)
 
     def run_suite(self, suite, lend, deadline, reference_source=None):
@@ -283,7 +285,7 @@ class Prober:
                 break  # the deadline: the checks left all time out
             facts[first] = {"crashed": outcome}
             first += 1
-        return [fact or {"timeout": checks.PROBE_SECONDS} for fact in facts]
+        return [fact or {"timeout": self.check_seconds} for fact in facts]
 
     def _one_child(self, function, requests, first, facts, lend, deadline):
         """Fork one child for the checks from `first` on; return how it ended: "done",
@@ -299,7 +301,7 @@ class Prober:
                 "first": first,
                 "lend": list(lend),
                 "reference": self.reference_source,
-                "check_seconds": checks.PROBE_SECONDS,
+                "check_seconds": self.check_seconds,
             }
         )
         done = missing = False

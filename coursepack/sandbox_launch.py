@@ -107,7 +107,16 @@ def join_cgroups(slot, memory_bytes, max_tasks):
     return limited
 
 
-def bubblewrap_command(slot, venv, run_folder, settings):
+def zygote_pipe():
+    """A pipe holding the zygote's source, its read end inheritable (see bubblewrap_command)."""
+    read_end, write_end = os.pipe()
+    os.write(write_end, (Path(__file__).resolve().parent / "zygote.py").read_bytes())
+    os.close(write_end)
+    os.set_inheritable(read_end, True)
+    return read_end
+
+
+def bubblewrap_command(slot, venv, run_folder, settings, source_fd):
     venv = Path(venv).resolve()
     # fmt: off
     command = [
@@ -149,14 +158,20 @@ def bubblewrap_command(slot, venv, run_folder, settings):
     # The venv's own path file points at the course folder: not shown, even as a name.
     for path_file in venv.glob("lib/python*/site-packages/coursepack.pth"):
         command += ["--ro-bind", "/dev/null", f"{SANDBOX_VENV}/{path_file.relative_to(venv)}"]
-    zygote_source = (Path(__file__).resolve().parent / "zygote.py").read_text()
     # Everything else read-only: the sandbox's own root is a tmpfs that every kernel of the slot
     # would otherwise share (a file planted there would meet the next student).
     command += ["--remount-ro", "/dev", "--remount-ro", "/"]
+    # The zygote's code arrives through a pipe (read, then closed): no file of the course in
+    # view, and a short command line.
+    bootstrap = (
+        "import os,sys;f=int(sys.argv[1]);s=b''\n"
+        "while c:=os.read(f,1<<16):s+=c\n"
+        "os.close(f);exec(compile(s,'<lab21 zygote>','exec'))"
+    )
     command += [
         "--chdir", "/",
         "--",
-        f"{SANDBOX_VENV}/bin/python", "-I", "-c", zygote_source, json.dumps(settings),
+        f"{SANDBOX_VENV}/bin/python", "-I", "-c", bootstrap, str(source_fd), json.dumps(settings),
     ]  # fmt: skip
     return command
 
@@ -179,7 +194,9 @@ def main(argv=None):
     resource.setrlimit(resource.RLIMIT_NPROC, (arguments.max_tasks, arguments.max_tasks))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     settings = {"warm": not arguments.cold, "cgroups": limited}
-    command = bubblewrap_command(arguments.slot, arguments.venv, run_folder, settings)
+    command = bubblewrap_command(
+        arguments.slot, arguments.venv, run_folder, settings, zygote_pipe()
+    )
     os.execvp(command[0], command)
 
 

@@ -1,8 +1,8 @@
 """The sandbox's zygote: a warm Python that forks one fresh, isolated kernel per submission.
 
 This file runs INSIDE the bubblewrap sandbox that coursepack/sandbox_launch.py starts, as the
-slot's unprivileged user, with nothing of the course in view. It is sent as source (`python -c`)
-and uses only the standard library and the venv's packages.
+slot's unprivileged user, with nothing of the course in view. Its source arrives through a pipe;
+it uses only the standard library and the venv's packages.
 
 Start-up imports what every kernel of the lab needs (numpy, pandas, matplotlib, seaborn,
 ipykernel) once. Then, for each kernel the grader asks for, it forks a child that
@@ -293,7 +293,7 @@ def serve(warm):
 
 
 def main():
-    settings = json.loads(sys.argv[1])
+    settings = json.loads(sys.argv[2])
     if settings["warm"]:
         warm_up()
     # Nothing in the sandbox may trace the zygote or read its memory.
