@@ -286,6 +286,22 @@ def parameters_per_step_checks(rng):
         )
 
 
+def _changing(values):
+    """The share of consecutive steps at which each column of `values` changed."""
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        return np.zeros(values.shape[1:] if values.ndim > 1 else ())
+    return np.mean(values[1:] != values[:-1], axis=0)
+
+
+def _weights_learned(log):
+    """Whether the weights firstNN passed to its derivative functions changed as it trained:
+    (share of steps at which each input weight changed, the same for the hidden weight)."""
+    input_weights = [event[3] for event in log if event[0] == "input" and event[1] == 0]
+    hidden_weights = [event[2] for event in log if event[0] == "hidden"]
+    return _changing(input_weights), float(_changing(hidden_weights))
+
+
 def _training_summary(log, data):
     """What the training loop did, read from its calls (in the grading process)."""
     features = data[:, :-1]
@@ -416,13 +432,21 @@ def firstNN_contract_checks(rng):
 
     watched = train([data], 3, seed=4, watch=True)
 
-    def every_input_weight(facts, ref):
+    def every_weight(facts, ref):
         input_calls = _training_summary(log(facts), data)[1]
         if input_calls != [3 * n_rows] * 2:
             raise CheckFailed(
                 f"firstNN(data, 3) on {n_rows} rows and 2 features called"
                 f" input_hidden_weight_update {input_calls} times for weights 0 and 1;"
                 f" every input weight is updated once per row per epoch ({3 * n_rows})"
+            )
+        input_changes, hidden_changes = _weights_learned(log(facts))
+        if np.any(input_changes < 0.5) or hidden_changes < 0.5:
+            raise CheckFailed(
+                "firstNN called the derivative functions but its weights hardly changed between"
+                f" rows (input weights changed at {np.round(input_changes, 2).tolist()} of the"
+                f" steps, the hidden weight at {hidden_changes:.2f}); after each row, add"
+                " learning_rate * (target - Red) * dRed/dw to every weight"
             )
 
     def hidden_value(facts, ref):
@@ -443,7 +467,7 @@ def firstNN_contract_checks(rng):
                 " start of each epoch (np.random.permutation)"
             )
 
-    yield Check("firstNN updates every input weight", watched, every_input_weight)
+    yield Check("firstNN updates every weight after each row", watched, every_weight)
     yield Check("firstNN's hidden value is the sigmoid's", watched, hidden_value)
     yield Check("firstNN shuffles the rows each epoch", watched, shuffled)
 

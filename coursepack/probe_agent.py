@@ -135,7 +135,8 @@ class Recorder:
 
     def __call__(self, *args):
         if self.name == "hidden_weight_update":
-            self.log.append(("hidden", _array(args[1], dtype=float).tobytes()))
+            hidden_weight, hidden_value = (_array(a, dtype=float).tobytes() for a in args[:2])
+            self.log.append(("hidden", hidden_value, hidden_weight))
         else:
             weights, row, index = (_array(a, dtype=float) for a in args[1:4])
             self.log.append(("input", _int(index), row.tobytes(), weights.tobytes()))

@@ -315,10 +315,26 @@ def test_honest_students_get_full_marks(graded):
         assert graded.record(student)["flags"] == [], student
 
 
+# A firstNN that never learns keeps the contract's credit for the shape of its loop (one call
+# per row and epoch, shuffled rows, a sigmoid hidden value) and earns nothing that needs learning.
+LEARNS_NOTHING = {
+    "labels_as_predictions": (
+        "firstNN updates every weight after each row",
+        "firstNN's predictions come from its weights, in row order",
+    )
+}
+
+
 @pytest.mark.parametrize("attack", sorted(ATTACKED))
 def test_the_attacked_function_earns_nothing(graded, attack):
     if attack not in graded.students:
         pytest.skip("graded by classgrade only")
+    if attack in LEARNS_NOTHING:
+        verdicts = {v["suite"]: v for v in graded.record(attack)["verdicts"]}
+        assert verdicts["firstNN_accuracy"]["earned"] == 0
+        failed = {c["description"] for c in verdicts["firstNN_contract"]["checks"] if not c["passed"]}
+        assert failed >= set(LEARNS_NOTHING[attack])
+        return
     assert graded.points(attack, ATTACKED[attack]) == 0
 
 
