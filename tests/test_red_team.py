@@ -332,7 +332,8 @@ def test_the_attacked_function_earns_nothing(graded, attack):
     if attack in LEARNS_NOTHING:
         verdicts = {v["suite"]: v for v in graded.record(attack)["verdicts"]}
         assert verdicts["firstNN_accuracy"]["earned"] == 0
-        failed = {c["description"] for c in verdicts["firstNN_contract"]["checks"] if not c["passed"]}
+        contract = verdicts["firstNN_contract"]["checks"]
+        failed = {check["description"] for check in contract if not check["passed"]}
         assert failed >= set(LEARNS_NOTHING[attack])
         return
     assert graded.points(attack, ATTACKED[attack]) == 0
