@@ -28,7 +28,15 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
+    "coursepack.nbgrader_plugins.CheckCellMetadata",
+]
+# nbgrader's own clean-up before grading, with the same faster metadata check.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "coursepack.nbgrader_plugins.CheckCellMetadata",
 ]
 
 # Keep the grading record (flags, restarts) that GuardedExecute leaves in the notebook.
