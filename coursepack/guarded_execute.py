@@ -281,6 +281,7 @@ class GuardedExecute(Execute):
                 began = time.perf_counter()
                 with self.setup_kernel():
                     self._time("kernel start", time.perf_counter() - began)
+                    self._note_slot(self.km)
                     self._connect_agent()
                     replaying = True
                     began = time.perf_counter()
@@ -366,6 +367,14 @@ class GuardedExecute(Execute):
             f" {inside + '/tripwire.sock'!r}, {watched!r}, {4 * self.cell_output_bytes})\n"
             "del _lab21_install\n"
         )
+
+    def _note_slot(self, km):
+        """Which sandbox slots (and so which uids) this notebook's kernels ran in."""
+        if isinstance(km, sandbox.SandboxKernelManager):
+            slot = km.provisioner.slot.number
+            slots = self.grading.setdefault("slots", [])
+            if slot not in slots:
+                slots.append(slot)
 
     def _agent_folder(self, km):
         """(folder on this machine, the same folder as the kernel sees it) for the sockets."""
@@ -640,6 +649,7 @@ class SideKernel:
             cwd=execute.resources.get("metadata", {}).get("path") or None,
             extra_arguments=execute.extra_arguments,
         )
+        execute._note_slot(self.km)
         self.kc = limited_client(self.km.client, execute.message_bytes, {})
         self.kc.start_channels()
         run_sync(self.kc.wait_for_ready)(timeout=60)

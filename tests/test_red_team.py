@@ -36,13 +36,14 @@ pytestmark = pytest.mark.slow
 
 RED_TEAM = Path(__file__).parent / "red_team"
 HONEST = ("aaa_honest_first", "zzz_honest_last")
-# Strings found only in the reference answers and the hidden checks: none may reach a student.
+# Strings found only in the reference module and the hidden checks (not in the notebook, whose
+# solution regions the honest students submit): none may reach a student.
 SECRETS = (
-    "np.logaddexp(0.0, -np.asarray",  # the reference sigmoid's body
+    "The instructor's answers to Lab 21",  # the reference module's docstring
     "def judge_suite",
     "def build_checks",
-    "lab21_reference",
     "def implied_predictions",
+    "Rows whose Red is within rounding",
 )
 AUTO_PARTS = GRADED_FUNCTIONS
 
@@ -86,7 +87,8 @@ texts = [repr(In), repr(_ih), repr(Out), repr(sorted(globals())), repr(sorted(sy
 texts += [repr(list(get_ipython().history_manager.get_range(raw=True, output=False)))]
 texts += [obj for obj in gc.get_objects() if isinstance(obj, str) and len(obj) > 20]
 everything = "\\n".join(texts)
-SECRETS = {secrets!r}
+# The needles are stored reversed: this cell's own source must not contain them.
+SECRETS = [needle[::-1] for needle in {secrets!r}]
 print("FOUND:", [secret for secret in SECRETS if secret in everything])
 open("leak.txt", "w").write(everything[:5_000_000])
 """
@@ -141,7 +143,8 @@ def notebook_attack(name):
     answers = reference_answers()
     if name == "history_probe":
         notebook = submission_notebook({})
-        notebook.cells.append(code_cell(HISTORY_PROBE.format(secrets=SECRETS)))
+        reversed_secrets = [secret[::-1] for secret in SECRETS]
+        notebook.cells.append(code_cell(HISTORY_PROBE.format(secrets=reversed_secrets)))
         return notebook
     if name == "reordered_capture":
         body = answers["firstNN"].split("\n", 1)[1]  # the reference loop, after its def line
@@ -199,18 +202,17 @@ def course_hash(course):
     return digest.hexdigest()
 
 
-def sandbox_processes():
-    """Live (not zombie) processes of any sandbox slot's user."""
-    low = sandbox_launch.SLOT_UID_BASE
-    high = low + sandbox_launch.MAX_SLOTS
+def sandbox_processes(slots):
+    """Live (not zombie) processes of the users of these sandbox slots."""
+    uids = {sandbox_launch.slot_uid(slot) for slot in slots}
     listing = subprocess.run(
         ["ps", "-eo", "uid=,stat=,pid=,args="], capture_output=True, text=True, check=True
     ).stdout
     found = []
     for line in listing.splitlines():
         uid, stat, pid, *args = line.split(None, 3)
-        if low <= int(uid) < high and not stat.startswith("Z"):
-            found.append(f"{pid} {' '.join(args)}")
+        if int(uid) in uids and not stat.startswith("Z"):
+            found.append(f"{pid} {' '.join(args)[:120]}")
     return found
 
 
@@ -220,7 +222,7 @@ def quick_timeouts(course):
     config.write_text(
         config.read_text()
         + "\nc.Execute.timeout = 8\nc.GuardedExecute.quick_cell_seconds = 4\n"
-        + "c.GuardedExecute.check_seconds = 2.0\nc.GuardedExecute.notebook_seconds = 240\n"
+        + "c.GuardedExecute.check_seconds = 5.0\nc.GuardedExecute.notebook_seconds = 240\n"
     )
 
 
@@ -229,7 +231,11 @@ class Graded:
         self.course, self.students = course, students
         self.seconds, self.hash_before = seconds, hash_before
         self.scores = scores_by_part(course)
-        self.survivors = sandbox_processes()
+        self.slots = sorted({slot for s in students for slot in self.record(s).get("slots", [])})
+        deadline = time.monotonic() + 10
+        while sandbox_processes(self.slots) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.survivors = sandbox_processes(self.slots)
 
     def points(self, student, part):
         return self.scores[student][part][0]
@@ -244,12 +250,6 @@ class Graded:
 
     def record(self, student):
         return nbformat.read(self.notebook(student), as_version=4).metadata.get(METADATA_KEY, {})
-
-
-def wait_for_no_survivors(timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while sandbox_processes() and time.monotonic() < deadline:
-        time.sleep(0.2)
 
 
 def scratch_class(tmp_path_factory, name, students):
@@ -267,7 +267,6 @@ def by_nbgrader(tmp_path_factory):
     run_nbgrader("autograde", ASSIGNMENT, "--force", course_root=course)
     run_nbgrader("generate_feedback", ASSIGNMENT, "--force", course_root=course)
     seconds = time.perf_counter() - started
-    wait_for_no_survivors()
     return Graded(course, BY_COMMAND_LINE, seconds, before)
 
 
@@ -276,7 +275,6 @@ def by_classgrade(tmp_path_factory):
     course = scratch_class(tmp_path_factory, "red_team", STUDENTS)
     before = course_hash(course)
     summary = grade_class(course, workers=2, force=True, progress=False)
-    wait_for_no_survivors()
     graded = Graded(course, STUDENTS, summary.seconds, before)
     graded.summary = summary
     return graded
@@ -356,13 +354,15 @@ def test_the_course_did_not_change(graded):
 
 
 def test_no_process_survives_grading(graded):
+    assert graded.slots  # the kernels ran in sandbox slots, whose users now run nothing
     assert graded.survivors == []
 
 
 def test_no_secret_reaches_a_graded_notebook_or_feedback(graded):
-    places = list((graded.course / "autograded").rglob("*")) + list(
-        (graded.course / "feedback").rglob("*")
-    )
+    # What a student may get back: graded notebooks and feedback (the grading record and logs
+    # stay with the instructor).
+    places = [p for p in (graded.course / "autograded").rglob("*") if "grading_" not in str(p)]
+    places += list((graded.course / "feedback").rglob("*"))
     assert places
     for path in places:
         if path.is_file():
@@ -388,4 +388,11 @@ def test_output_floods_are_cut(by_classgrade):
 
 
 def test_both_ways_give_the_same_grades(by_nbgrader, by_classgrade):
-    assert by_nbgrader.scores == {s: by_classgrade.scores[s] for s in BY_COMMAND_LINE}
+    """Honest students alike, attacked functions nothing, both ways (attacks that race their own
+    probes, like the daemons, may cost them other points differently from run to run)."""
+    for student in HONEST:
+        assert by_nbgrader.scores[student] == by_classgrade.scores[student]
+    for student in BY_COMMAND_LINE:
+        if student in ATTACKED:
+            part = ATTACKED[student]
+            assert by_nbgrader.points(student, part) == by_classgrade.points(student, part) == 0

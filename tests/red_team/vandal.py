@@ -40,4 +40,4 @@ _vandalise()
 
 def ReLU(x):
     _vandalise()
-    return x  # wrong for negative numbers
+    return None  # wrong: only the vandalism could earn anything
