@@ -503,7 +503,8 @@ class GuardedExecute(Execute):
             self._close_side_kernel()
             side = self.side_kernel = SideKernel(self)
         side.replay_until(position)
-        source = dependency_source(lend, self.reference)
+        # Every dependency is defined there (the lent ones call the others), only `lend` is lent.
+        source = dependency_source(checks.SUITES[suite][2], self.reference)
         return side.prober.run_suite(suite, lend, deadline, reference_source=source)
 
     side_kernel = None
