@@ -31,9 +31,9 @@ from pathlib import Path
 from coursepack import ASSIGNMENT
 from coursepack.build import run_nbgrader
 from coursepack.classgrade import cpu_seconds_so_far, grade_class
-from coursepack.course import copy_course
+from coursepack.course import Course, copy_course
 from coursepack.grade import SAMPLE_CLASS
-from coursepack.submissions import parse_answer_file, submission_notebook, write_submission
+from coursepack.submissions import parse_answer_file, submission_notebook, submit
 
 FLOOR_CODE = "import numpy, pandas, matplotlib, seaborn"
 
@@ -86,18 +86,17 @@ def class_answers(kind, size):
 
 
 def write_class(course, answers):
+    course = Course.at(course)
     notebooks = {}  # the same answers make the same notebook: build each once
     for student, (base, cells) in answers.items():
         key = (base, tuple(sorted(cells.items())))
         if key not in notebooks:
             notebooks[key] = submission_notebook(cells, base)
-        write_submission(course / "submitted" / student / ASSIGNMENT, notebooks[key])
+        submit(course, student, notebooks[key])
 
 
 def gradebook_scores(course):
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+    with Course.at(course).gradebook() as gradebook:
         return {
             (submission.student.id, grade.name): grade.auto_score
             for submission in gradebook.assignment_submissions(ASSIGNMENT)
@@ -123,7 +122,8 @@ def benchmark_class(kind, size, workers, scratch):
     print(f"[{kind}] parallel: coursepack.classgrade with {workers} workers...", flush=True)
     summary = grade_class(parallel, workers=workers, force=True, feedback=False)
     same = gradebook_scores(serial) == gradebook_scores(parallel)
-    graded_notebook = next((parallel / "autograded").glob(f"*/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"))
+    parallel_course = Course.at(parallel)
+    graded_notebook = parallel_course.notebook("autograded", parallel_course.students()[0])
     return {
         "kind": kind,
         "serial": serial_seconds / size,

@@ -9,6 +9,7 @@ import nbformat
 import pytest
 
 from coursepack.checks import GRADED_FUNCTIONS
+from coursepack.course import Course
 from tests.conftest import grade_class
 
 AUTO_PARTS = GRADED_FUNCTIONS  # every automatically graded part
@@ -116,7 +117,7 @@ def _graded(tmp_path_factory):
         (course / "nbgrader_config.py").read_text()
         + "\nc.Execute.timeout = 12\nc.GuardedExecute.quick_cell_seconds = 6\n"
     )
-    source_before = (course / "source" / "lab21" / "lab21.ipynb").read_bytes()
+    source_before = Course.at(course).notebook("source").read_bytes()
     class_answers = {"honest": {}}
     class_answers.update({name: {part: code} for name, (part, code) in ATTACKS.items()})
     graded = grade_class(course, class_answers, before_grading=tag_tests_to_skip)
@@ -127,7 +128,7 @@ def _graded(tmp_path_factory):
 def tag_tests_to_skip(course):
     """The skip_tag attacker tags lead_coef's test cells `skip-execution` (nbclient's tag for
     cells it must not run): a test that never runs would show no error, so full marks."""
-    path = course / "submitted" / "skip_tag" / "lab21" / "lab21.ipynb"
+    path = Course.at(course).notebook("submitted", "skip_tag")
     notebook = nbformat.read(path, as_version=4)
     for cell in notebook.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id", "").startswith("test_lead_coef"):
@@ -169,11 +170,11 @@ def test_the_attempt_is_reported(graded, attack, evidence):
 
 
 def test_the_vandal_changed_nothing_of_the_course(graded):
-    course = graded.course
-    assert (course / "source" / "lab21" / "lab21.ipynb").read_bytes() == graded.source_before
-    assert (course / "submitted" / "honest" / "lab21" / "lab21.ipynb").exists()
-    assert (course / "autograded" / "honest" / "lab21" / "lab21.ipynb").exists()
-    assert not (course / "stolen").exists()
+    course = Course.at(graded.course)
+    assert course.notebook("source").read_bytes() == graded.source_before
+    assert course.notebook("submitted", "honest").exists()
+    assert course.notebook("autograded", "honest").exists()
+    assert not (course.root / "stolen").exists()
     # The gradebook is whole: every student's scores read back, the honest one's in full.
     for part in AUTO_PARTS:
         assert graded.full_marks("honest", part)

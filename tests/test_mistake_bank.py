@@ -18,9 +18,9 @@ from bank_entries import bank_entries, judge, unexpected, verdict_table
 
 from coursepack import ASSIGNMENT
 from coursepack.build import run_nbgrader
-from coursepack.course import copy_course
+from coursepack.course import Course, copy_course
 from coursepack.grade import part_of, scores_by_part
-from coursepack.submissions import nbgrader_meta, submission_notebook, write_submission
+from coursepack.submissions import nbgrader_meta, submission_notebook, submit
 
 # One autograde process grades its students one after the other; a few processes, each with its
 # own scratch course and gradebook, share the bank out over the machine's cores.
@@ -36,8 +36,8 @@ def prepare_courses(root, entries, workers):
     shares = [entries[i::workers] for i in range(workers)]
     for course, share in zip(courses, shares, strict=True):
         for entry in share:
-            folder = course / "submitted" / entry.student_id / ASSIGNMENT
-            write_submission(folder, submission_notebook({entry.function: entry.source}))
+            notebook = submission_notebook({entry.function: entry.source})
+            submit(Course.at(course), entry.student_id, notebook)
     return list(zip(courses, shares, strict=True))
 
 
@@ -57,7 +57,7 @@ def autograde(course, share):
 
 def grader_messages(course, entry):
     """What the hidden tests of the entry's function printed in its autograded notebook."""
-    path = course / "autograded" / entry.student_id / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    path = Course.at(course).notebook("autograded", entry.student_id)
     if not path.exists():
         return "(no autograded notebook)"
     lines = []
