@@ -18,3 +18,21 @@ class StderrIsNotFailure(NbGraderPreprocessor):
                 if output.output_type == "stream" and output.name == "stderr":
                     output.name = "stdout"
         return cell, resources
+
+
+class KeepManualScores(NbGraderPreprocessor):
+    """After SaveAutoGrades: put back any manual score or extra credit that changed while the
+    submission was graded, and flag it (coursepack.manual_scores). Last in the autograde list,
+    so that nothing after it writes the gradebook."""
+
+    def preprocess(self, nb, resources):
+        from coursepack import manual_scores
+        from coursepack.course import Course
+        from coursepack.guarded_execute import METADATA_KEY
+
+        course = Course.of_configurable(self, resources["nbgrader"]["assignment"])
+        flags = manual_scores.after_grading(course, resources["nbgrader"]["student"])
+        if flags:
+            record = nb.metadata.setdefault(METADATA_KEY, {"flags": [], "notices": []})
+            record["flags"] = [*record.get("flags", []), *flags]
+        return nb, resources
