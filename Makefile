@@ -6,9 +6,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready-$(shell cat requirements.txt | md5sum | cut -c1-12)
 
-.PHONY: setup release grade benchmark test lint clean hub test-hub postgres
+.PHONY: setup system-packages release grade benchmark test lint clean hub test-hub postgres
 
-setup: $(READY) postgres
+setup: system-packages $(READY) postgres
+
+# Debian packages the course needs, pinned: bubblewrap is the sandbox that student code runs in
+# while it is graded (coursepack/sandbox.py). Installed when missing (as root), else explained.
+DEBIAN_PACKAGES := bubblewrap=0.8.0-2+deb12u1
+system-packages:
+	@command -v bwrap >/dev/null && command -v setpriv >/dev/null && exit 0; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "The grading sandbox needs Debian packages: sudo apt-get install $(DEBIAN_PACKAGES)"; \
+	  exit 1; fi; \
+	echo "Installing $(DEBIAN_PACKAGES) (the grading sandbox)..."; \
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES) util-linux
 
 $(READY): requirements.txt
 	@echo "Setting up $(VENV) with the pinned packages (about a minute the first time)..."
@@ -36,22 +47,22 @@ postgres:
 	  fi; }
 
 # Regenerate release/lab21 from the master notebook with nbgrader (commit the result).
-release: $(READY)
+release: setup
 	$(BIN)/python -m coursepack.build
 
 # Build the release, autograde the bundled sample class with nbgrader (in parallel), print the
 # grades and write the class report (class_report/index.html).
-grade: $(READY)
+grade: setup
 	$(BIN)/python -m coursepack.build
 	$(BIN)/python -m coursepack.grade
 
 # Figures for the lab (notebook run time, firstNN), then serial nbgrader vs the parallel
 # command on scratch classes of 100 (about half an hour).
-benchmark: $(READY)
+benchmark: setup
 	$(BIN)/python -m coursepack.benchmark_lab
 	$(BIN)/python -m coursepack.benchmark_class --students 100
 
-lint: $(READY)
+lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m coursepack.notebook_lint
 

@@ -61,6 +61,7 @@ class Outcome:
     log_tail: str = ""
     graded_at: float = 0.0
     cpu_seconds: float = 0.0  # this worker's and its kernel's, whatever else the machine runs
+    phases: dict = field(default_factory=dict)  # seconds by step (see grading_timings)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -221,13 +222,16 @@ def last_error_line(log_text):
     return errors[-1][:300] if errors else "nbgrader reported an error"
 
 
-def load_nbgrader_app(course_home):
-    """nbgrader's autograde application, configured exactly as the CLI in this folder would be."""
+def load_nbgrader_app(course_home, unsafe_no_sandbox=False):
+    """nbgrader's autograde application, configured exactly as the CLI in this folder would be
+    (plus, only when asked for by name, grading without the sandbox)."""
     from nbgrader.apps import AutogradeApp
 
     os.chdir(course_home)
     app = AutogradeApp()
     app.initialize([ASSIGNMENT])
+    if unsafe_no_sandbox:
+        app.config.GuardedExecute.unsafe_no_sandbox = True
     db_url = app.coursedir.db_url
     if db_url.startswith("sqlite:///") and "?" not in db_url:
         app.coursedir.db_url = f"{db_url}?timeout={SQLITE_BUSY_SECONDS}"
@@ -241,7 +245,7 @@ def grade_one(app, student, feedback=True):
     log_buffer = _LogBuffer()
     app.log.handlers[:] = [log_buffer]
     started, cpu_before = time.perf_counter(), cpu_seconds_so_far()
-    status, error, notices = GRADED, "", []
+    status, error, notices, phases = GRADED, "", [], {}
     try:
         # Repairs and the reset of stale scores run inside Autograde, as nbgrader's
         # pre_convert_hook (coursepack/preflight.py); their notices come back in the notebook.
@@ -250,7 +254,9 @@ def grade_one(app, student, feedback=True):
         for converter_class in (Autograde, GenerateFeedback) if feedback else (Autograde,):
             converter = converter_class(coursedir=app.coursedir, parent=app)
             converter.force = True  # the caller decided this student needs (re)grading
+            began = time.perf_counter()
             converter.start()
+            phases[converter_class.__name__] = round(time.perf_counter() - began, 4)
     except NbGraderException:
         status, error = FAILED, last_error_line(log_buffer.text())
     except Exception as exception:  # a crash in our own step must not stop the class
@@ -260,7 +266,9 @@ def grade_one(app, student, feedback=True):
     if status == GRADED and not graded_notebook.exists():
         status, error = FAILED, "nbgrader wrote no autograded notebook"
     flags, recorded_notices = grading_flags(graded_notebook)
+    phases.update(grading_timings(graded_notebook, phases))
     return Outcome(
+        phases=phases,
         student=student,
         status=status,
         seconds=time.perf_counter() - started,
@@ -273,10 +281,30 @@ def grade_one(app, student, feedback=True):
 
 
 def cpu_seconds_so_far():
-    """CPU time of this process and of its finished children (a student's kernel, once shut
-    down): unlike wall time, it does not grow when other programs load the machine."""
+    """CPU time of this process, its finished children and the sandboxes it used (students'
+    kernels run there): unlike wall time, it does not grow when other programs load the machine."""
+    from coursepack.sandbox import slot_pool
+
     times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
+    own = times.user + times.system + times.children_user + times.children_system
+    return own + slot_pool().cpu_seconds()
+
+
+def grading_timings(notebook_path, phases):
+    """Where one submission's grading time went: the Execute step's phases (kernel start,
+    cells, each hidden suite...), and nbgrader's own steps (Autograde without Execute)."""
+    try:
+        metadata = json.loads(Path(notebook_path).read_text()).get("metadata", {})
+    except (OSError, ValueError):
+        return {}
+    timings = dict((metadata.get("lab21_grading") or {}).get("timings") or {})
+    execute = timings.pop("total", None)
+    if execute is not None and "Autograde" in phases:
+        timings["nbgrader steps"] = round(max(0.0, phases["Autograde"] - execute), 4)
+    return {
+        f"execute: {name}" if name != "nbgrader steps" else name: seconds
+        for name, seconds in timings.items()
+    }
 
 
 class _LogBuffer(logging.Handler):
@@ -297,7 +325,7 @@ class _LogBuffer(logging.Handler):
         return "\n".join(self.lines)
 
 
-def worker_main(course_home, connection, log_file, feedback=True):
+def worker_main(course_home, connection, log_file, feedback=True, unsafe_no_sandbox=False):
     """Serve students from `connection` until told to stop (None)."""
     # Ctrl-C is the parent's to handle: it stops the workers and their kernels itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -307,7 +335,7 @@ def worker_main(course_home, connection, log_file, feedback=True):
     os.dup2(descriptor, 2)
     os.environ.update(venv_environment())
     try:
-        app = load_nbgrader_app(course_home)
+        app = load_nbgrader_app(course_home, unsafe_no_sandbox)
         connection.send(("ready", None))
     except Exception:
         connection.send(("broken", traceback.format_exc()))
@@ -341,11 +369,11 @@ def kill_process_tree(pid):
 
 
 class _Worker:
-    def __init__(self, context, course_home, log_file, feedback):
+    def __init__(self, context, course_home, log_file, feedback, unsafe_no_sandbox):
         self.connection, child_end = multiprocessing.Pipe()
         self.process = context.Process(
             target=worker_main,
-            args=(str(course_home), child_end, str(log_file), feedback),
+            args=(str(course_home), child_end, str(log_file), feedback, unsafe_no_sandbox),
             daemon=True,
         )
         self.process.start()
@@ -375,7 +403,13 @@ class _Worker:
 
 
 def grade_students(
-    course_root, students, workers, timeout=DEFAULT_TIMEOUT, on_outcome=None, feedback=True
+    course_root,
+    students,
+    workers,
+    timeout=DEFAULT_TIMEOUT,
+    on_outcome=None,
+    feedback=True,
+    unsafe_no_sandbox=False,
 ):
     """Grade `students` on `workers` processes, calling on_outcome(Outcome) as each finishes.
 
@@ -396,7 +430,8 @@ def grade_students(
     def spawn():
         nonlocal spawned
         spawned += 1
-        pool.append(_Worker(context, course.home, logs / f"worker-{spawned}.log", feedback))
+        log_file = logs / f"worker-{spawned}.log"
+        pool.append(_Worker(context, course.home, log_file, feedback, unsafe_no_sandbox))
 
     def finish(worker, outcome):
         outcomes.append(outcome)
@@ -508,11 +543,18 @@ def grade_class(
     timeout=DEFAULT_TIMEOUT,
     progress=True,
     feedback=True,
+    unsafe_no_sandbox=False,
 ):
     """Grade every new or changed submission of the course; return a RunSummary.
 
-    course_root: a Course, or the folder of its nbgrader_config.py.
+    course_root: a Course, or the folder of its nbgrader_config.py. Student code runs in the
+    sandbox (coursepack.sandbox); SandboxUnavailable says what is missing when it cannot,
+    unless unsafe_no_sandbox is set.
     """
+    if not unsafe_no_sandbox:
+        from coursepack.sandbox import require_sandbox
+
+        require_sandbox()
     course = as_course(course_root)
     workers = workers or os.cpu_count() or 1
     started = time.perf_counter()
@@ -543,7 +585,7 @@ def grade_class(
 
     try:
         outcomes = (
-            grade_students(course, todo, workers, timeout, on_outcome, feedback)
+            grade_students(course, todo, workers, timeout, on_outcome, feedback, unsafe_no_sandbox)
             if todo
             else []
         )
@@ -609,6 +651,12 @@ def parse_arguments(argv=None):
         help="skip nbgrader's feedback (made by default, as generate_feedback)",
     )
     parser.add_argument("--no-report", action="store_true", help="skip the class report")
+    parser.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="UNSAFE: run student code without the sandbox, with this user's rights, trusting"
+        " every submission (for machines where the sandbox cannot run)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     arguments = parser.parse_args(argv)
     if arguments.workers < 1:
@@ -629,11 +677,22 @@ def print_summary(summary):
                 print(f"  {outcome.student}: flagged: {'; '.join(outcome.flags)}")
 
 
+UNSAFE_WARNING = (
+    "WARNING: --unsafe-no-sandbox: student code ran WITHOUT the sandbox, with this user's"
+    " rights. Any submission could have read the solutions, changed the gradebook or other"
+    " students' work. Do not trust these grades unless you trust every submission."
+)
+
+
 def main(argv=None):
+    from coursepack.sandbox import SandboxUnavailable
+
     arguments = parse_arguments(argv)
     course_root = arguments.course.resolve()
     if not (course_root / CONFIG_FILE).exists():
         sys.exit(f"{course_root} has no {CONFIG_FILE}: not a course folder")
+    if arguments.unsafe_no_sandbox:
+        print(UNSAFE_WARNING, file=sys.stderr)
     try:
         summary = grade_class(
             course_root,
@@ -642,11 +701,16 @@ def main(argv=None):
             arguments.timeout,
             progress=not arguments.quiet,
             feedback=not arguments.no_feedback,
+            unsafe_no_sandbox=arguments.unsafe_no_sandbox,
         )
+    except SandboxUnavailable as error:
+        sys.exit(str(error))
     except KeyboardInterrupt:
         # Workers and kernels are stopped by now; finished students are in the record.
         sys.exit("Interrupted: the submissions graded so far are kept; run again for the rest.")
     print_summary(summary)
+    if arguments.unsafe_no_sandbox:
+        print(UNSAFE_WARNING)
     if not arguments.no_report:
         from coursepack.report import write_report
 
