@@ -66,7 +66,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m coursepack.notebook_lint
 
-test: lint postgres
+test: lint
 	$(BIN)/pytest
 
 clean:
