@@ -40,8 +40,10 @@ from coursepack.submissions import nbgrader_meta
 
 REPORT_FOLDER = "class_report"
 TOP_FAILURES = 15
+# hidden_checks.csv; unanswered: the function's answer cell was left as released.
 CHECK_COLUMNS = [
     "student", "function", "suite", "grade_id", "check", "description", "passed", "message",
+    "unanswered",
 ]  # fmt: skip
 
 
@@ -148,7 +150,7 @@ def class_tables(course_root):
             "seconds",
         ],
     )
-    checks = pd.DataFrame(check_table, columns=[*CHECK_COLUMNS, "unanswered"])
+    checks = pd.DataFrame(check_table, columns=CHECK_COLUMNS)
     attention = pd.DataFrame(
         attention_rows, columns=["student", "status", "error", "flags", "notices", "log"]
     )
