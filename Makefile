@@ -6,9 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready-$(shell cat requirements.txt | md5sum | cut -c1-12)
 
-.PHONY: setup system-packages release grade benchmark test lint clean hub test-hub
+.PHONY: setup system-packages release grade benchmark test lint clean hub test-hub postgres
 
-setup: system-packages $(READY)
+setup: system-packages $(READY) postgres
 
 # Debian packages the course needs, pinned: bubblewrap is the sandbox that student code runs in
 # while it is graded (coursepack/sandbox.py). Installed when missing (as root), else explained.
@@ -28,6 +28,23 @@ $(READY): requirements.txt
 	# Make the repo's coursepack package importable in the venv and its kernels.
 	echo "$(CURDIR)" > "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/coursepack.pth"
 	touch $@
+
+# Debian's PostgreSQL server binaries: the tests also run the gradebook on a private server
+# (coursepack/postgres.py). Installed as root where missing; no system cluster is created or
+# started (createcluster.d), the tests start and stop their own.
+POSTGRES_PACKAGE := postgresql-15
+postgres:
+	@test -x /usr/lib/postgresql/15/bin/initdb || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing $(POSTGRES_PACKAGE) (Debian) for the PostgreSQL gradebook tests..."; \
+	    mkdir -p /etc/postgresql-common/createcluster.d && \
+	    echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/lab21.conf && \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends $(POSTGRES_PACKAGE) > /dev/null; \
+	  else \
+	    echo "note: $(POSTGRES_PACKAGE) is missing; as root, 'make setup' installs it" \
+	      "(until then the PostgreSQL gradebook tests are skipped)"; \
+	  fi; }
 
 # Regenerate release/lab21 from the master notebook with nbgrader (commit the result).
 release: setup

@@ -58,3 +58,21 @@ class _CompiledSchemas:
         error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
         if error is not None:
             raise error
+
+
+class KeepManualScores(NbGraderPreprocessor):
+    """After SaveAutoGrades: put back any manual score or extra credit that changed while the
+    submission was graded, and flag it (coursepack.manual_scores). Last in the autograde list,
+    so that nothing after it writes the gradebook."""
+
+    def preprocess(self, nb, resources):
+        from coursepack import manual_scores
+        from coursepack.course import Course
+        from coursepack.guarded_execute import METADATA_KEY
+
+        course = Course.of_configurable(self, resources["nbgrader"]["assignment"])
+        flags = manual_scores.after_grading(course, resources["nbgrader"]["student"])
+        if flags:
+            record = nb.metadata.setdefault(METADATA_KEY, {"flags": [], "notices": []})
+            record["flags"] = [*record.get("flags", []), *flags]
+        return nb, resources
