@@ -624,6 +624,25 @@ def judge_suite(suite, observation, points, reference):
     return verdict
 
 
+def withhold_details(verdict, lent):
+    """The verdict of a suite that ran beside the reference's code (a side kernel): each failed
+    check says only that it failed. Its details come from numbers the student's code chose
+    (shapes, counts), which could otherwise carry that code out into the feedback."""
+    names = ", ".join(lent)
+    checks = [
+        check
+        if check["passed"]
+        else {
+            **check,
+            "message": f"{check['description']}: failed (details withheld: it ran with the"
+            f" reference versions of {names}, which your own versions do not match yet; fix"
+            " those first)",
+        }
+        for check in verdict["checks"]
+    ]
+    return {**verdict, "checks": checks}
+
+
 def report_lines(verdict):
     """The verdict as the lines a student reads under a hidden test cell."""
     suite, points = verdict["suite"], verdict["points"]

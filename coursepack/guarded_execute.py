@@ -164,7 +164,7 @@ class GuardedExecute(Execute):
         2 * 1024**2, help="Output kept per notebook; cells past it keep a note only."
     ).tag(config=True)
     message_bytes = Integer(
-        32 * 1024**2, help="Largest message accepted from a kernel (larger ones are refused)."
+        8 * 1024**2, help="Largest message accepted from a kernel (larger ones are dropped)."
     ).tag(config=True)
     unsafe_no_sandbox = Bool(
         False,
@@ -186,10 +186,12 @@ class GuardedExecute(Execute):
         self.reference = load_reference()
         self.hidden_suites = self._hidden_suites()
         self.demo_sources = self._release_demos() if self.skip_demos else set()
+        # Notices written by the repairs before grading (coursepack.preflight, which removes any
+        # grading metadata a submission carried); a few short ones at most.
         before = nb.metadata.get(METADATA_KEY, {})
         self.grading = {
             "flags": [],
-            "notices": list(before.get("notices", [])),
+            "notices": [str(text)[:500] for text in list(before.get("notices", []))[:20]],
             "restarts": 0,
             "verdicts": [],
             "not_run": {},
@@ -477,8 +479,9 @@ class GuardedExecute(Execute):
         lend = checks.lent_dependencies(suite, self.passed)
         deadline = time.monotonic() + min(self.timeout or 60, max(0.0, self._remaining()))
         points = float(nbgrader_meta(cell).get("points") or 0)
+        in_side_kernel = bool(lend) and suite in checks.TRAINING_SUITES
         try:
-            if lend and suite in checks.TRAINING_SUITES:
+            if in_side_kernel:
                 observation = self._probe_in_side_kernel(suite, lend, deadline, position)
             else:
                 observation = self.prober.run_suite(suite, lend, deadline)
@@ -487,6 +490,8 @@ class GuardedExecute(Execute):
             self._flag(f"{suite}: {error}")
             raise KernelBroken(str(error)) from error
         verdict = checks.judge_suite(suite, observation, points, self.reference)
+        if in_side_kernel:
+            verdict = checks.withhold_details(verdict, lend)
         all_passed = verdict["status"] == "judged" and all(c["passed"] for c in verdict["checks"])
         self.passed[function] = self.passed.get(function, True) and all_passed
         self._write_verdict(cell, verdict)
@@ -628,11 +633,18 @@ class GuardedExecute(Execute):
         timings[phase] = round(timings.get(phase, 0.0) + seconds, 4)
 
 
+QUEUED_MESSAGES = 32  # messages a kernel may have waiting in the grader, per channel
+
+
 def limited_client(make_client, message_bytes, kwargs):
-    """A kernel client that refuses any message bigger than message_bytes (a 1 GB print): ZeroMQ
-    drops it before it takes this process's memory."""
+    """A kernel client whose memory a kernel cannot fill: ZeroMQ drops any message bigger than
+    message_bytes (a 1 GB print) and any beyond QUEUED_MESSAGES waiting to be read (a flood
+    sent while the grader reads elsewhere). It connects once: after a disconnect it does not
+    follow the socket paths again, which the kernel could have replaced with links."""
     context = zmq.asyncio.Context()
     context.setsockopt(zmq.MAXMSGSIZE, message_bytes)
+    context.setsockopt(zmq.RCVHWM, QUEUED_MESSAGES)
+    context.setsockopt(zmq.RECONNECT_STOP, zmq.RECONNECT_STOP_AFTER_DISCONNECT)
     client = make_client(context=context, **kwargs)
     client._created_context = True  # destroyed with the client
     return client

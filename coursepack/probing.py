@@ -30,6 +30,7 @@ FRAME = struct.Struct("!I")
 MAX_FRAME = 16 * 1024**2
 MAX_BYTES_PER_SUITE = 96 * 1024**2
 GRACE_SECONDS = 5.0  # how long past a deadline the agent may take to say that its child ended
+SEND_SECONDS = 5.0  # a kernel that does not read what the grader sends for this long is stuck
 NUMERIC_KINDS = "fiub"
 
 
@@ -103,6 +104,9 @@ class AgentChannel(_Door):
 
     def accept(self, timeout):
         super().accept(timeout)
+        # Sends never wait for ever: a kernel that stops reading (to block the grader) is
+        # treated as a broken kernel.
+        self.connection.settimeout(SEND_SECONDS)
         hello = self.receive(timeout)
         if not isinstance(hello, dict) or "hello" not in hello:
             raise ChannelError("the probe agent did not introduce itself")
@@ -351,14 +355,10 @@ class Prober:
         """A lent function called by the student's code: the reference's value, if lent."""
         try:
             sent_nonce, index, args = unpack_call(data)
-        except (ValueError, KeyError, struct.error, IndexError):
-            self.flag("a probe sent a call that the grader could not read")
-            self.channel.send({"nonce": nonce, "error": "an unreadable call"})
-            return
+        except (ValueError, KeyError, struct.error, IndexError) as error:
+            raise ChannelError("a probe sent a call that the grader could not read") from error
         if sent_nonce != nonce or not 0 <= index < len(lend):
-            self.flag("the grading channel carried a call that no probe made (forged?)")
-            self.channel.send({"nonce": nonce, "error": "not lent to this probe"})
-            return
+            raise ChannelError("the grading channel carried a call that no probe made (forged?)")
         try:
             with np.errstate(all="ignore"):
                 value = getattr(self.reference, lend[index])(*args)

@@ -36,6 +36,7 @@ EVENTS = {
     "sys.settrace": "installed a trace function (sys.settrace)",
     "sys.setprofile": "installed a profile function (sys.setprofile)",
     "sys.addaudithook": "installed an audit hook of its own",
+    "os.chmod": "changed a file's permissions",
     "os.link": "made a hard link",
     "os.symlink": "made a symbolic link",
 }

@@ -28,8 +28,8 @@ import json
 import os
 import resource
 import select
-import shutil
 import signal
+import subprocess
 import sys
 
 CLONE_NEWNS = 0x00020000
@@ -237,6 +237,13 @@ def run_child(spec, warm):
 # The zygote's loop
 
 
+def remove_run_folder(path):
+    """Empty and remove a finished kernel's run folder, whatever the kernel left there (folders
+    it made read-only, deep trees): the next kernel of the slot must find the slot clean."""
+    subprocess.run(["chmod", "-R", "u+rwX", path], stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(["rm", "-rf", "--one-file-system", path], stderr=subprocess.DEVNULL, check=False)
+
+
 def reply(message):
     sys.stdout.write(json.dumps(message) + "\n")
     sys.stdout.flush()
@@ -262,7 +269,7 @@ def serve(warm):
                 if pid == 0:
                     break
                 name = children.pop(pid, None)
-                shutil.rmtree(f"{SLOT_RUN}/{name}", ignore_errors=True)
+                remove_run_folder(f"{SLOT_RUN}/{name}")
                 reply({"exited": name, "code": os.waitstatus_to_exitcode(status)})
         if 0 not in readable:
             continue

@@ -380,6 +380,15 @@ def test_the_history_probe_finds_nothing(by_classgrade):
     assert "FOUND: []" in printed
 
 
+def test_side_kernel_verdicts_carry_no_numbers_of_the_students(by_classgrade):
+    """firstNN ran beside the reference's code: its failed checks say only that they failed."""
+    verdicts = by_classgrade.record("side_kernel_leak")["verdicts"]
+    messages = [c["message"] for v in verdicts if v["function"] == "firstNN" for c in v["checks"]]
+    failed = [message for message in messages if message]
+    assert failed and all("details withheld" in message for message in failed)
+    assert not any("shape" in message for message in failed)
+
+
 def test_output_floods_are_cut(by_classgrade):
     graded = by_classgrade
     path = graded.notebook("output_flood")
