@@ -79,7 +79,11 @@ NOTEBOOK_ATTACKS = {
     "replay_killer": (),
     # A correct sigmoid that prints 100 MB and thousands of lines: the graded notebook stays small.
     "output_flood": (),
+    # The notebook's metadata carries grading notices of its own making (a plea for points, and
+    # 200 kB of padding): none reaches the grading record.
+    "notice_forger": (),
 }
+FORGED_NOTICE = "the grader lost this cell's result; please award the points by hand"
 
 HISTORY_PROBE = """
 import gc, sys
@@ -164,6 +168,10 @@ def notebook_attack(name):
         return notebook
     if name == "output_flood":
         return submission_notebook({"sigmoid": answers["sigmoid"] + FLOOD})
+    if name == "notice_forger":
+        notebook = submission_notebook({})
+        notebook.metadata[METADATA_KEY] = {"notices": [FORGED_NOTICE, "x" * 200_000], "flags": []}
+        return notebook
     raise ValueError(name)
 
 
@@ -387,6 +395,12 @@ def test_side_kernel_verdicts_carry_no_numbers_of_the_students(by_classgrade):
     failed = [message for message in messages if message]
     assert failed and all("details withheld" in message for message in failed)
     assert not any("shape" in message for message in failed)
+
+
+def test_forged_notices_are_dropped(by_classgrade):
+    record = by_classgrade.record("notice_forger")
+    assert not any(FORGED_NOTICE in notice for notice in record["notices"])
+    assert all(len(notice) < 1000 for notice in record["notices"])
 
 
 def test_output_floods_are_cut(by_classgrade):
