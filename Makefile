@@ -66,8 +66,9 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m coursepack.notebook_lint
 
+# pytest's own folder (not the shared /tmp/pytest-of-<user>, where runs prune each other's).
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest --basetemp=build/pytest
 
 clean:
 	rm -rf submitted autograded/*/ autograded/grading_record.json feedback gradebook.db build class_report
