@@ -198,7 +198,11 @@ def write_class(course, students):
 
 
 def course_hash(course):
-    """Everything of the course that grading must leave as it was, and the repo's own code."""
+    """Everything of the course that grading must leave as it was, and the repo's own code.
+
+    A submission that preflight repairs is rewritten in place, its original kept beside it as
+    `<name>.as-submitted`: that original, not the rewritten file, is what is hashed.
+    """
     digest = hashlib.sha256()
     places = [course / "source", course / "release", course / "submitted"]
     places += [COURSE_ROOT / "solutions", COURSE_ROOT / "coursepack"]
@@ -206,7 +210,11 @@ def course_hash(course):
     for place in places:
         files += sorted(p for p in place.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     for path in files:
-        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+        if path.name.endswith(".as-submitted"):
+            continue
+        original = path.with_name(path.name + ".as-submitted")
+        content = original.read_bytes() if original.exists() else path.read_bytes()
+        digest.update(str(path).encode() + b"\0" + content + b"\0")
     return digest.hexdigest()
 
 
