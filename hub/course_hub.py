@@ -10,6 +10,7 @@ configuration (hub/jupyterhub_config.py) and the end-to-end test import the name
 """
 
 import argparse
+import concurrent.futures
 import contextlib
 import hashlib
 import json
@@ -374,9 +375,11 @@ def hub_api(url, token, method, path, body=None, expect=(200, 201, 202, 204)):
     return json.loads(text) if text else None
 
 
-def wait_until_up(url, seconds=60):
+def wait_until_up(url, seconds=60, process=None):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the hub exited with code {process.returncode} (see its log)")
         try:
             with urllib.request.urlopen(f"{url}/hub/api/", timeout=2):
                 return
@@ -507,7 +510,7 @@ def running_hub(output, exchange="filesystem", simulated_students=0, idle_timeou
 
     Yields (url, service token). On the way out every server is stopped over the API, then the
     hub, then whatever of it or the course's users is left (by PID); returns with none left."""
-    output = Path(output)
+    output = Path(output).resolve()
     output.mkdir(parents=True, exist_ok=True)
     setup(reset_course=True, simulated_students=simulated_students)
     port = free_port_block()
@@ -516,18 +519,22 @@ def running_hub(output, exchange="filesystem", simulated_students=0, idle_timeou
                         exchange=exchange, simulated_students=simulated_students,
                         idle_timeout=idle_timeout)
     try:
-        wait_until_up(url)
+        wait_until_up(url, process=process)
         if exchange == "ngshare":
             enrol_on_ngshare(url, port, token, (*STUDENTS, *load_students(simulated_students)))
         yield url, token
     finally:
-        # Servers first, over the API, so each stops its kernels; then the hub; then any
-        # survivor of the hub's process group or of the course's users, by PID.
-        for user in (INSTRUCTOR, *STUDENTS, *load_students(simulated_students)):
+        # Servers first, over the API and all at once, so each stops its kernels; then the
+        # hub; then any survivor of the hub's process group or of the course's users, by PID.
+        def stop_server(user):
             try:
                 hub_api(url, token, "DELETE", f"/users/{user}/server", expect=(202, 204, 400, 404))
             except Exception:  # the hub may be the thing that broke
                 pass
+
+        users = (INSTRUCTOR, *STUDENTS, *load_students(simulated_students))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+            list(pool.map(stop_server, users))
         killed = stop_hub(process)
         (output / "killed-at-shutdown.txt").write_text("\n".join(killed))
         if course_processes():

@@ -45,8 +45,10 @@ c.Spawner.cmd = [str(course_hub.VENV_BIN / "jupyterhub-singleuser")]
 c.Spawner.ip = "127.0.0.1"
 c.Spawner.notebook_dir = "~"
 c.Spawner.default_url = "/lab"
-c.Spawner.start_timeout = 60
-c.Spawner.http_timeout = 60
+# A class that arrives at once on a small machine: a server can take a minute or more to
+# start while its neighbours do (the load test measures it).
+c.Spawner.start_timeout = 180
+c.Spawner.http_timeout = 120
 
 
 # How often servers tell the hub they are in use, and the hub asks the proxy: often enough
