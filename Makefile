@@ -51,13 +51,14 @@ EXCHANGE ?= filesystem
 hub:
 	/usr/bin/python3 hub/course_hub.py serve --exchange $(EXCHANGE)
 
-# The end-to-end test on a real hub (make test runs it too: pytest collects tests/test_hub.py).
+# The end-to-end tests on a real hub, with each exchange, and a class of 10 under load (make test
+# runs them too: pytest collects tests/test_hub*.py).
 # The hub's installs run beside the course venv's (the test's fixture reruns setup: a no-op).
 test-hub:
 	mkdir -p build
 	/usr/bin/python3 hub/course_hub.py setup > build/hub-setup.log 2>&1 & \
 	  $(MAKE) --no-print-directory setup && wait $$! || { cat build/hub-setup.log; exit 1; }
-	$(BIN)/pytest tests/test_hub.py tests/test_hub_ngshare.py
+	$(BIN)/pytest tests/test_hub.py tests/test_hub_ngshare.py tests/test_hub_load.py
 
 # A class of 50 under load on the real hub, with each exchange (hub/load_class.py; about 15
 # minutes each on 2 cores). Prints the figures; build/load-class-*/figures.json keeps them.
