@@ -285,7 +285,7 @@ def memory_of(user):
 # The class
 
 
-async def student_session(hub_url, student, number, start_at, run_id, started):
+async def student_session(hub_url, student, number, start_at, run_id, started, cull_watch):
     """One student's afternoon; returns their timings (seconds) and memory."""
     await asyncio.sleep(max(0.0, start_at - (time.monotonic() - started)))
     record = {"student": student, "arrived_s": time.monotonic() - started}
@@ -316,6 +316,7 @@ async def student_session(hub_url, student, number, start_at, run_id, started):
         record["failure"] = f"{type(error).__name__}: {error}"
     finally:
         await client.close()
+        cull_watch.done[student] = time.monotonic() - started
     return record
 
 
@@ -330,22 +331,41 @@ async def watch_formgrader(instructor, stop):
             pass
 
 
-async def wait_for_culling(hub_url, token, users, seconds):
-    """Until the culler has stopped every listed user's server; returns when each went."""
-    admin = UserClient(hub_url, "course-driver")
-    admin.token = token
-    stopped, started = {}, time.monotonic()
-    try:
-        while len(stopped) < len(users) and time.monotonic() - started < seconds:
-            for user in users:
-                if user not in stopped:
-                    model = await admin.call("GET", f"/hub/api/users/{user}")
-                    if not model.get("servers"):
-                        stopped[user] = time.monotonic()
-            await asyncio.sleep(2)
-    finally:
-        await admin.close()
-    return stopped
+class CullWatch:
+    """Watches, from the start of the class, when each student's server goes away after the
+    student is done with it (only the idle culler stops servers during the run)."""
+
+    def __init__(self, hub_url, token, students, started):
+        self.admin = UserClient(hub_url, "course-driver")
+        self.admin.token = token
+        self.students, self.started = set(students), started
+        self.done = {}     # student -> seconds into the class when they submitted (or gave up)
+        self.stopped = {}  # student -> seconds into the class when their server was gone
+        self.seen_running = set()
+
+    async def watch(self, seconds_after_done):
+        deadline = None
+        try:
+            while len(self.stopped) < len(self.students):
+                if len(self.done) == len(self.students):
+                    deadline = deadline or time.monotonic() + seconds_after_done
+                    if time.monotonic() > deadline:
+                        break
+                try:
+                    users = await self.admin.call("GET", "/hub/api/users?limit=200")
+                except (RunFailed, aiohttp.ClientError, TimeoutError):
+                    await asyncio.sleep(3)  # a busy hub: look again
+                    continue
+                running = {u["name"] for u in users if u.get("servers")}
+                self.seen_running |= running
+                now = time.monotonic() - self.started
+                for student in self.done:
+                    if (student in self.seen_running and student not in running
+                            and student not in self.stopped):
+                        self.stopped[student] = now
+                await asyncio.sleep(3)
+        finally:
+            await self.admin.close()
 
 
 async def run_class(hub_url, token, exchange, students, arrival_window, idle_timeout):
@@ -353,6 +373,7 @@ async def run_class(hub_url, token, exchange, students, arrival_window, idle_tim
     figures = {"students": len(students), "exchange": exchange, "run_id": run_id,
                "arrival_window_s": arrival_window, "idle_timeout_s": idle_timeout}
     instructor = UserClient(hub_url, course_hub.INSTRUCTOR)
+    records = []
     try:
         await instructor.log_in()
         await instructor.start_server()
@@ -362,15 +383,17 @@ async def run_class(hub_url, token, exchange, students, arrival_window, idle_tim
         stop_watching = asyncio.Event()
         watcher = asyncio.create_task(watch_formgrader(instructor, stop_watching))
         started = time.monotonic()
+        cull_watch = CullWatch(hub_url, token, students, started)
+        culling = asyncio.create_task(cull_watch.watch(seconds_after_done=3 * idle_timeout))
         step = arrival_window / max(1, len(students) - 1)
         records = await asyncio.gather(*(
-            student_session(hub_url, student, number, number * step, run_id, started)
+            student_session(hub_url, student, number, number * step, run_id, started,
+                            cull_watch)
             for number, student in enumerate(students)
         ))
         figures["class_wall_s"] = time.monotonic() - started
         stop_watching.set()
         await watcher
-        submitted_at = time.monotonic()
 
         t = time.monotonic()
         collected = await instructor.formgrader("POST", "assignment/lab21/collect")
@@ -393,11 +416,11 @@ async def run_class(hub_url, token, exchange, students, arrival_window, idle_tim
         figures["autograde_calls"] = graded
         figures["grading_failures"] = grading_failures
 
-        # The instructor is done too: from here on only the culler acts.
-        culled = await wait_for_culling(hub_url, token, students, seconds=idle_timeout * 3 + 60)
-        figures["culled"] = sorted(culled)
-        figures["cull_after_submit_s"] = {
-            s: culled[s] - submitted_at for s in culled
+        # The instructor is done too: wait for the culler to stop every student's server.
+        await culling
+        figures["culled"] = sorted(cull_watch.stopped)
+        figures["culled_after_done_s"] = {
+            s: cull_watch.stopped[s] - cull_watch.done[s] for s in cull_watch.stopped
         }
     finally:
         await instructor.close()
@@ -515,7 +538,10 @@ def summary(figures):
         f"({figures['grading_wall_s'] / max(1, len(figures['autograde_calls'])):.1f} s each, "
         "serial: formgrader, sandboxed kernels)",
         f"  idle culler (timeout {figures['idle_timeout_s']} s): "
-        f"{len(figures['culled'])}/{figures['students']} servers stopped",
+        f"{len(figures['culled'])}/{figures['students']} servers stopped, "
+        + ("{:.0f} s (p50) and {:.0f} s (p95) after their student was done".format(
+            *percentiles(list(figures["culled_after_done_s"].values())))
+           if figures["culled_after_done_s"] else "none"),
     ]
     return "\n".join(lines)
 
@@ -525,8 +551,10 @@ def main():
     parser.add_argument("--students", type=int, default=50)
     parser.add_argument("--exchange", choices=course_hub.EXCHANGES, default="filesystem")
     parser.add_argument("--arrival-window", type=float, default=None, metavar="SECONDS",
-                        help="students arrive evenly over this time (default: 2.4 s each)")
-    parser.add_argument("--idle-timeout", type=int, default=60, metavar="SECONDS",
+                        help="students arrive evenly over this time (default: 6 s each)")
+    # Longer than the slowest server start: a server's idle time counts from its spawn, and
+    # under load a start takes minutes (the culler then takes servers that just came up).
+    parser.add_argument("--idle-timeout", type=int, default=240, metavar="SECONDS",
                         help="the idle culler's timeout for this hub")
     parser.add_argument("--output", type=Path, default=HUB_DIR.parent / "build" / "load-class")
     parser.add_argument("--json", type=Path, help="also write the figures and checks here")
@@ -535,7 +563,7 @@ def main():
         sys.exit("The load test runs as root: the simulated students are system users.")
     students = course_hub.load_students(arguments.students)
     window = (arguments.arrival_window if arguments.arrival_window is not None
-              else 2.4 * arguments.students)
+              else 6.0 * arguments.students)
     with course_hub.running_hub(arguments.output, exchange=arguments.exchange,
                                 simulated_students=arguments.students,
                                 idle_timeout=arguments.idle_timeout) as (url, token):

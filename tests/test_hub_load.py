@@ -31,7 +31,7 @@ def test_a_class_of_ten_under_load():
         [
             str(course_hub.VENV_BIN / "python"), str(REPO / "hub" / "load_class.py"),
             f"--students={STUDENTS}", "--exchange=ngshare", "--arrival-window=10",
-            "--idle-timeout=20", f"--output={OUTPUT}", f"--json={figures_file}",
+            "--idle-timeout=60", f"--output={OUTPUT}", f"--json={figures_file}",
         ],
         capture_output=True, text=True, timeout=900,
     )
