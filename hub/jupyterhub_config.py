@@ -5,6 +5,7 @@ file permissions keep students out of the instructor's course folder. Run as roo
 """
 
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -67,9 +68,28 @@ ENVIRONMENT = {
 }
 
 
-def role_environment(spawner):
-    """Students' Jupyter config turns formgrader, Create Assignment and the course list off;
-    the instructor's server (and its kernels) import the course's tools from the course folder."""
+# Each user's server listens on a port of its own, below the kernel's range of ephemeral ports.
+# JupyterHub's default picks a free port at random and the server binds it seconds later: with
+# many servers starting at once two users were given the same port, and the hub routed one
+# student to another's server (seen in the class load test).
+USER_PORT_BASE = int(os.environ.get("LAB21_USER_PORT_BASE", "20000"))
+
+
+def own_port(spawner):
+    port = USER_PORT_BASE + spawner.user.id
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise RuntimeError(f"port {port} for {spawner.user.name}'s server is taken") from error
+    spawner.port = port
+
+
+def before_spawn(spawner):
+    """The server's own port, and its role's environment: students' Jupyter config turns
+    formgrader, Create Assignment and the course list off; the instructor's server (and its
+    kernels) import the course's tools from the course folder."""
+    own_port(spawner)
     if spawner.user.name == course_hub.INSTRUCTOR:
         extra = {"PYTHONPATH": str(course_hub.course_root())}
     else:
@@ -83,7 +103,7 @@ def role_environment(spawner):
     spawner.environment = {**ENVIRONMENT, **extra}
 
 
-c.Spawner.pre_spawn_hook = role_environment
+c.Spawner.pre_spawn_hook = before_spawn
 
 # The hub's services, each run by the hub as the unprivileged lab21-services user.
 c.JupyterHub.services = [
