@@ -78,6 +78,9 @@ USER_PORT_BASE = int(os.environ.get("LAB21_USER_PORT_BASE", "20000"))
 def own_port(spawner):
     port = USER_PORT_BASE + spawner.user.id
     with socket.socket() as probe:
+        # As the server will (tornado does): a port whose last connections linger in
+        # TIME_WAIT is free; only a socket listening on it is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError as error:

@@ -37,6 +37,7 @@ def test_a_class_of_ten_under_load():
     )
     (OUTPUT / "summary.txt").write_text(done.stdout + done.stderr)
     print(done.stdout)
+    assert figures_file.exists(), done.stdout + done.stderr[-3000:]
     figures = json.loads(figures_file.read_text())
     students = list(course_hub.load_students(STUDENTS))
     assert figures["problems"] == [], done.stdout
