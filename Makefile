@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 READY := $(VENV)/.ready-$(shell cat requirements.txt | md5sum | cut -c1-12)
 
 .PHONY: setup system-packages release grade benchmark test lint clean hub test-hub postgres
+.PHONY: load-test
 
 setup: system-packages $(READY) postgres
 
@@ -75,13 +76,28 @@ clean:
 
 # --- The course hub (hub/README.md). Both run as root: the hub's users are system users.
 # Start the course hub on 127.0.0.1 with lab21 loaded; prints where to log in and as whom.
+# `make hub EXCHANGE=ngshare` uses ngshare (a hub service) instead of a shared folder.
+EXCHANGE ?= filesystem
 hub:
-	/usr/bin/python3 hub/course_hub.py serve
+	/usr/bin/python3 hub/course_hub.py serve --exchange $(EXCHANGE)
 
-# The end-to-end test on a real hub (make test runs it too: pytest collects tests/test_hub.py).
+# The end-to-end tests on a real hub, with each exchange, and a class of 10 under load (make test
+# runs them too: pytest collects tests/test_hub*.py).
 # The hub's installs run beside the course venv's (the test's fixture reruns setup: a no-op).
 test-hub:
 	mkdir -p build
 	/usr/bin/python3 hub/course_hub.py setup > build/hub-setup.log 2>&1 & \
 	  $(MAKE) --no-print-directory setup && wait $$! || { cat build/hub-setup.log; exit 1; }
-	$(BIN)/pytest tests/test_hub.py
+	$(BIN)/pytest tests/test_hub.py tests/test_hub_ngshare.py tests/test_hub_load.py
+
+# A class of 50 under load on the real hub, with each exchange (hub/load_class.py; about 15
+# minutes each on 2 cores). Prints the figures; build/load-class-*/figures.json keeps them.
+# `make test` runs a class of 10 (tests/test_hub_load.py).
+LOAD_STUDENTS ?= 50
+load-test:
+	/usr/bin/python3 hub/course_hub.py setup --load-students $(LOAD_STUDENTS)
+	for exchange in filesystem ngshare; do \
+	  /srv/lab21-hub/venv/bin/python hub/load_class.py --students $(LOAD_STUDENTS) \
+	    --exchange $$exchange --output build/load-class-$$exchange \
+	    --json build/load-class-$$exchange/figures.json || exit 1; \
+	done

@@ -9,6 +9,12 @@ collect log (which formgrader shows) and in `refused_submissions.log` in the cou
 
 Wire it in with nbgrader config: `c.ExchangeFactory.collect =
 "coursepack.hub_collect.OwnerCheckedCollect"`.
+
+It applies to the filesystem exchange only (the hub's instructor config sets it only then). With
+ngshare as the exchange, no submission is a file a student owns: it reaches the ngshare service
+over HTTP, and ngshare files it under the hub user whose token sent it (it asks the hub), not
+under the name the request or nbgrader's `student_id` claims. That takes the place of this owner
+check, and tests/test_hub_ngshare.py proves it with a student who tries to submit as another.
 """
 
 import datetime

@@ -1,21 +1,30 @@
 """Set up and run the Lab 21 course hub on this machine (run as root with Debian's python3).
 
-    python3 hub/course_hub.py setup [--reset-course]   # install, create users, load the course
-    python3 hub/course_hub.py serve                     # setup, then run the hub until Ctrl-C
+    python3 hub/course_hub.py setup [--reset-course] [--load-students N]
+        install, create the course's users (and N simulated students), load the course
+    python3 hub/course_hub.py serve [--exchange filesystem|ngshare]
+        setup, then run the hub until Ctrl-C
 
 Only the standard library is used here: this runs before any venv exists. The hub's
 configuration (hub/jupyterhub_config.py) and the end-to-end test import the names below.
 """
 
 import argparse
+import concurrent.futures
+import contextlib
 import hashlib
+import json
 import os
 import pwd
+import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -24,7 +33,13 @@ HUB_DIR = REPO / "hub"
 PREFIX = Path(os.environ.get("LAB21_HUB_PREFIX", "/srv/lab21-hub"))
 VENV = PREFIX / "venv"
 VENV_BIN = VENV / "bin"
+# The ngshare service's own venv: it needs an older SQLAlchemy than nbgrader's.
+NGSHARE_VENV = PREFIX / "ngshare-venv"
 EXCHANGE = PREFIX / "exchange"
+# ngshare's database and stored files (the HTTP exchange), owned by SERVICE_USER alone.
+NGSHARE_DATA = PREFIX / "ngshare"
+# Programs the hub's services run, copied where their unprivileged users can read them.
+SERVICE_LIBRARY = PREFIX / "lib"
 STUDENT_CONFIG = PREFIX / "etc" / "student"
 # Read-only copy of what the hidden tests import, for kernels run as SANDBOX (issue 6, interim).
 GRADING_LIBRARY = PREFIX / "grading-library"
@@ -36,7 +51,12 @@ INSTRUCTOR = "lab21-instructor"
 STUDENTS = ("lab21-alice", "lab21-bob", "lab21-carol")
 # The unprivileged user that runs student code during autograde (coursepack/sandbox.py).
 SANDBOX = "lab21-sandbox"
+# The unprivileged user that runs the hub's services (ngshare, the idle culler).
+SERVICE_USER = "lab21-services"
 COURSE_USERS = (INSTRUCTOR, *STUDENTS, SANDBOX)
+EXCHANGES = ("filesystem", "ngshare")
+# The class load test's simulated students (hub/load_class.py): lab21-s01, lab21-s02, ...
+LOAD_STUDENT_LIMIT = 99
 # Course files copied into the instructor's home (the clone may not be readable by them).
 COURSE_FILES = ("source", "coursepack", "solutions", "data", "nbgrader_config.py")
 DEFAULT_PORT = 8021
@@ -44,6 +64,25 @@ DEFAULT_PORT = 8021
 
 def home(user):
     return Path(pwd.getpwnam(user).pw_dir)
+
+
+def load_students(count):
+    if not 0 <= count <= LOAD_STUDENT_LIMIT:
+        raise ValueError(f"between 0 and {LOAD_STUDENT_LIMIT} simulated students")
+    return tuple(f"lab21-s{number:02d}" for number in range(1, count + 1))
+
+
+def user_exists(user):
+    try:
+        pwd.getpwnam(user)
+        return True
+    except KeyError:
+        return False
+
+
+def existing_load_students():
+    """The simulated students that an earlier setup created (they stay between runs)."""
+    return tuple(user for user in load_students(LOAD_STUDENT_LIMIT) if user_exists(user))
 
 
 def course_root():
@@ -58,16 +97,19 @@ def run(*command, **kwargs):
     subprocess.run(command, check=True, **kwargs)
 
 
-def as_user(user, *command, **kwargs):
+def as_user(user, *command, extra_environment=None, **kwargs):
     """Run a command as a course user, with the hub venv first on PATH."""
     env = {
         "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(home(user)),
+        "USER": user,
         "LANG": "C.UTF-8",
+        **(extra_environment or {}),
     }
-    return subprocess.run(
-        ["runuser", "-u", user, "--", *command], check=True, env=env, **kwargs
-    )
+    kwargs.setdefault("check", True)
+    # Looked up on root's PATH: the command itself is looked up on the user's (env).
+    runuser = shutil.which("runuser") or "/usr/sbin/runuser"
+    return subprocess.run([runuser, "-u", user, "--", *command], env=env, **kwargs)
 
 
 def fingerprint(*paths):
@@ -101,35 +143,50 @@ def install_proxy():
     stamp.write_text(wanted)
 
 
-def install_venv():
-    """A venv from Debian's /usr/bin/python3 in a world-readable place (see the hub notes)."""
-    requirements = (REPO / "requirements.txt", REPO / "requirements-hub.txt")
-    stamp = VENV / ".lab21-stamp"
-    wanted = fingerprint(*requirements)
+def install_venv(venv, requirements, without_dependencies=None):
+    """A venv from Debian's /usr/bin/python3 in a world-readable place (see the hub notes).
+
+    without_dependencies: a requirements file of packages whose declared dependencies cannot
+    be met but whose real ones are pinned in `requirements`."""
+    stamp = venv / ".lab21-stamp"
+    wanted = fingerprint(*requirements, *filter(None, [without_dependencies]))
     if stamp.exists() and stamp.read_text() == wanted:
         return
-    log(f"building {VENV} (about 40 s)")
-    shutil.rmtree(VENV, ignore_errors=True)
-    run("/usr/bin/python3", "-m", "venv", str(VENV))
-    run(str(VENV_BIN / "pip"), "install", "--quiet", "--disable-pip-version-check",
-        *(arg for path in requirements for arg in ("-r", str(path))),
+    log(f"building {venv} (about 40 s)")
+    shutil.rmtree(venv, ignore_errors=True)
+    run("/usr/bin/python3", "-m", "venv", str(venv))
+    pip = (str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check")
+    run(*pip, *(arg for path in requirements for arg in ("-r", str(path))),
         stderr=subprocess.DEVNULL)
+    if without_dependencies:
+        run(*pip, "--no-deps", "-r", str(without_dependencies), stderr=subprocess.DEVNULL)
     stamp.write_text(wanted)
+
+
+def install_venvs():
+    install_venv(VENV, (REPO / "requirements.txt", REPO / "requirements-hub.txt"),
+                 REPO / "requirements-hub-nodeps.txt")
+    install_venv(NGSHARE_VENV, (REPO / "requirements-ngshare.txt",))
 
 
 # ----------------------------------------------------------------------------------------------
 # Users, exchange and configuration
 
 
-def create_users():
-    for user in COURSE_USERS:
-        try:
-            pwd.getpwnam(user)
-        except KeyError:
-            log(f"useradd {user}")
+def create_users(simulated_students=()):
+    created = []
+    for user in (*COURSE_USERS, *simulated_students):
+        if not user_exists(user):
+            created.append(user)
             run("useradd", "--create-home", "--shell", "/bin/bash", user)
         # Debian makes homes 0755: without 0700 any user could read another's work.
         os.chmod(home(user), 0o700)
+    if not user_exists(SERVICE_USER):
+        created.append(SERVICE_USER)
+        run("useradd", "--system", "--no-create-home", "--home-dir", str(NGSHARE_DATA),
+            "--shell", "/usr/sbin/nologin", SERVICE_USER)
+    if created:
+        log(f"useradd {', '.join(created)}")
     # The instructor may start processes as the sandbox user, and shares its group so that a
     # sandboxed kernel can read the copy of the submission it runs (coursepack/sandbox.py).
     run("usermod", "--append", "--groups", SANDBOX, INSTRUCTOR)
@@ -153,12 +210,18 @@ def configure_jupyter():
     EXCHANGE.mkdir(parents=True, exist_ok=True)
     # nbgrader fails on an exchange root it cannot chmod; 1777 is what it expects.
     EXCHANGE.chmod(0o1777)
-    write_if_changed(VENV / "etc" / "jupyter" / "nbgrader_config.py", (
-        "# Written by hub/course_hub.py: every user's nbgrader finds the course's exchange.\n"
-        "c = get_config()  # noqa: F821\n"
-        f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
-        f"c.Exchange.root = {str(EXCHANGE)!r}\n"
-    ))
+    write_if_changed(
+        VENV / "etc" / "jupyter" / "nbgrader_config.py",
+        (HUB_DIR / "nbgrader_config.py").read_text()
+        .replace("@COURSE_ID@", COURSE_ID).replace("@EXCHANGE@", str(EXCHANGE)),
+    )
+    # ngshare keeps its database and files in a folder that only its service user can enter.
+    NGSHARE_DATA.mkdir(exist_ok=True)
+    run("chown", f"{SERVICE_USER}:{SERVICE_USER}", str(NGSHARE_DATA))
+    NGSHARE_DATA.chmod(0o700)
+    SERVICE_LIBRARY.mkdir(exist_ok=True)
+    write_if_changed(SERVICE_LIBRARY / "ngshare_service.py",
+                     (HUB_DIR / "ngshare_service.py").read_text())
     for name in ("jupyter_server_config.json", "labconfig/page_config.json"):
         target = STUDENT_CONFIG / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -166,7 +229,8 @@ def configure_jupyter():
         target.chmod(0o644)
     # Jupyter would try to write this marker into the (read-only) config folder on first start.
     write_if_changed(STUDENT_CONFIG / "migrated", "")
-    for folder in (PREFIX, STUDENT_CONFIG.parent, STUDENT_CONFIG, STUDENT_CONFIG / "labconfig"):
+    for folder in (PREFIX, SERVICE_LIBRARY, STUDENT_CONFIG.parent, STUDENT_CONFIG,
+                   STUDENT_CONFIG / "labconfig"):
         folder.chmod(0o755)
 
 
@@ -191,7 +255,9 @@ def load_course(reset=False):
         # A fresh term: no gradebook, submissions or exchange state from an earlier run.
         shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(EXCHANGE / COURSE_ID, ignore_errors=True)
-        for user in (INSTRUCTOR, *STUDENTS):
+        for item in NGSHARE_DATA.iterdir():
+            shutil.rmtree(item) if item.is_dir() else item.unlink()
+        for user in (INSTRUCTOR, *STUDENTS, *existing_load_students()):
             shutil.rmtree(home(user) / ASSIGNMENT, ignore_errors=True)
             shutil.rmtree(home(user) / ".jupyter" / "lab" / "workspaces", ignore_errors=True)
             # nbgrader's record of what this user submitted (the assignment list shows it).
@@ -212,14 +278,14 @@ def load_course(reset=False):
     shutil.rmtree(GRADING_LIBRARY, ignore_errors=True)
 
 
-def setup(reset_course=False):
+def setup(reset_course=False, simulated_students=0):
     started = time.monotonic()
     if os.geteuid() != 0:
         sys.exit("The course hub is set up as root (it creates system users).")
     install_system_packages()
     install_proxy()
-    install_venv()
-    create_users()
+    install_venvs()
+    create_users(load_students(simulated_students))
     configure_jupyter()
     load_course(reset=reset_course)
     log(f"setup done in {time.monotonic() - started:.1f} s")
@@ -229,30 +295,147 @@ def setup(reset_course=False):
 # Running the hub
 
 
-def hub_environment(state_dir, port, service_token=None):
+def ngshare_url(port):
+    """Where servers reach ngshare: straight at the service (the hub's port block, 4th port)."""
+    return f"http://127.0.0.1:{port + 3}/services/ngshare"
+
+
+def hub_environment(state_dir, port, service_token=None, exchange="filesystem",
+                    simulated_students=0, idle_timeout=None):
+    """What hub/jupyterhub_config.py reads: the hub's state, ports, exchange and class size."""
+    if exchange not in EXCHANGES:
+        raise ValueError(f"exchange {exchange!r} is not one of {EXCHANGES}")
     env = {
         "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
         "LANG": "C.UTF-8",
         "HOME": "/root",
         "LAB21_HUB_STATE": str(state_dir),
         "LAB21_HUB_PORT": str(port),
+        "LAB21_EXCHANGE": exchange,
+        "LAB21_LOAD_STUDENTS": str(simulated_students),
     }
     if service_token:
         env["LAB21_SERVICE_TOKEN"] = service_token
+    if idle_timeout:
+        env["LAB21_IDLE_TIMEOUT"] = str(idle_timeout)
     return env
 
 
-def start_hub(state_dir, port=DEFAULT_PORT, service_token=None, log_file=None):
-    """Start JupyterHub in its own process group; return the Popen."""
+def start_hub(state_dir, port=DEFAULT_PORT, service_token=None, log_file=None, **settings):
+    """Start JupyterHub in its own process group; return the Popen.
+
+    settings: exchange, simulated_students, idle_timeout (see hub_environment)."""
     state_dir = Path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     state_dir.chmod(0o700)
     output = open(log_file, "ab") if log_file else None
     return subprocess.Popen(
         [str(VENV_BIN / "jupyterhub"), "-f", str(HUB_DIR / "jupyterhub_config.py")],
-        cwd=state_dir, env=hub_environment(state_dir, port, service_token),
+        cwd=state_dir, env=hub_environment(state_dir, port, service_token, **settings),
         stdout=output, stderr=subprocess.STDOUT if output else None, start_new_session=True,
     )
+
+
+def free_port_block(size=4):
+    """A base port with the next `size - 1` ports free too (hub, hub API, proxy API, ngshare)."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + size > 65535:
+            continue
+        sockets = []
+        try:
+            for port in range(base, base + size):
+                sockets.append(socket.socket())
+                sockets[-1].bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError("no block of free ports on 127.0.0.1")
+
+
+def hub_api(url, token, method, path, body=None, expect=(200, 201, 202, 204)):
+    """One call to the hub's REST API with the service token; returns the decoded JSON."""
+    request = urllib.request.Request(
+        f"{url}/hub/api{path}", method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            status, text = response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        status, text = error.code, error.read().decode()
+    if status not in expect:
+        raise RuntimeError(f"hub API {method} {path}: HTTP {status}: {text[:500]}")
+    return json.loads(text) if text else None
+
+
+def wait_until_up(url, seconds=60, process=None):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the hub exited with code {process.returncode} (see its log)")
+        try:
+            with urllib.request.urlopen(f"{url}/hub/api/", timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.3)
+    raise RuntimeError(f"the hub did not answer at {url} within {seconds} s")
+
+
+def wait_for_service(url, seconds=60):
+    """Until a hub service answers its health check (ngshare's /healthz)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.3)
+    raise RuntimeError(f"no answer from {url} within {seconds} s")
+
+
+def enrol_on_ngshare(url, port, service_token, students):
+    """Create the course on ngshare with its instructor and enrol the students.
+
+    ngshare allows this to its admins (the instructor, see jupyterhub_config.py) and takes who
+    is asking from the hub token it is sent, so this runs ngshare_exchange's own course tool as
+    the instructor, with a short-lived hub token of theirs."""
+    wait_for_service(f"http://127.0.0.1:{port + 3}/healthz")
+    issued = hub_api(url, service_token, "POST", f"/users/{INSTRUCTOR}/tokens",
+                     {"note": "ngshare enrolment (course_hub.py)", "expires_in": 600})
+    environment = {
+        "JUPYTERHUB_API_TOKEN": issued["token"],
+        "JUPYTERHUB_USER": INSTRUCTOR,
+        "LAB21_EXCHANGE": "ngshare",
+        "LAB21_NGSHARE_URL": ngshare_url(port),
+    }
+    tool = str(VENV_BIN / "ngshare-course-management")
+    roster = home(INSTRUCTOR) / "ngshare-roster.csv"
+    try:
+        created = as_user(INSTRUCTOR, tool, "create_course", COURSE_ID, INSTRUCTOR, check=False,
+                          extra_environment=environment, capture_output=True, text=True,
+                          cwd=home(INSTRUCTOR))
+        if created.returncode != 0 and "already exists" not in created.stdout:
+            raise RuntimeError(f"ngshare create_course failed: {created.stdout}{created.stderr}")
+        roster.write_text("student_id,first_name,last_name,email\n"
+                          + "".join(f"{student},,,\n" for student in students))
+        run("chown", f"{INSTRUCTOR}:{INSTRUCTOR}", str(roster))
+        # --no-gb: autograde adds each student to nbgrader's gradebook when it grades them.
+        enrolled = as_user(INSTRUCTOR, tool, "add_students", COURSE_ID, str(roster), "--no-gb",
+                           extra_environment=environment, capture_output=True, text=True,
+                           cwd=home(INSTRUCTOR))
+        if enrolled.stdout.count("was successfully added") != len(students):
+            raise RuntimeError(f"ngshare add_students: {enrolled.stdout}{enrolled.stderr}")
+    finally:
+        roster.unlink(missing_ok=True)
+        hub_api(url, service_token, "DELETE", f"/users/{INSTRUCTOR}/tokens/{issued['id']}")
+    log(f"ngshare: course {COURSE_ID} with {INSTRUCTOR} and {len(students)} students")
 
 
 def course_processes_of(*users):
@@ -275,8 +458,9 @@ def course_processes_of(*users):
 
 
 def course_processes():
-    """PIDs of every process run by a course user (servers, kernels, sandboxed code)."""
-    return course_processes_of(*COURSE_USERS)
+    """PIDs of every process run by a course user (servers, kernels, sandboxed code, the hub's
+    services and the simulated students)."""
+    return course_processes_of(*COURSE_USERS, SERVICE_USER, *existing_load_students())
 
 
 def process_group_members(pgid):
@@ -320,27 +504,70 @@ def stop_hub(process, grace=10.0):
     return killed
 
 
+@contextlib.contextmanager
+def running_hub(output, exchange="filesystem", simulated_students=0, idle_timeout=None):
+    """A hub of its own (free ports, state and log in `output`) on a course started over.
+
+    Yields (url, service token). On the way out every server is stopped over the API, then the
+    hub, then whatever of it or the course's users is left (by PID); returns with none left."""
+    output = Path(output).resolve()
+    output.mkdir(parents=True, exist_ok=True)
+    setup(reset_course=True, simulated_students=simulated_students)
+    port = free_port_block()
+    url, token = f"http://127.0.0.1:{port}", secrets.token_hex(32)
+    process = start_hub(output / "state", port, service_token=token, log_file=output / "hub.log",
+                        exchange=exchange, simulated_students=simulated_students,
+                        idle_timeout=idle_timeout)
+    try:
+        wait_until_up(url, process=process)
+        if exchange == "ngshare":
+            enrol_on_ngshare(url, port, token, (*STUDENTS, *load_students(simulated_students)))
+        yield url, token
+    finally:
+        # Servers first, over the API and all at once, so each stops its kernels; then the
+        # hub; then any survivor of the hub's process group or of the course's users, by PID.
+        def stop_server(user):
+            try:
+                hub_api(url, token, "DELETE", f"/users/{user}/server", expect=(202, 204, 400, 404))
+            except Exception:  # the hub may be the thing that broke
+                pass
+
+        users = (INSTRUCTOR, *STUDENTS, *load_students(simulated_students))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+            list(pool.map(stop_server, users))
+        killed = stop_hub(process)
+        (output / "killed-at-shutdown.txt").write_text("\n".join(killed))
+        if course_processes():
+            raise RuntimeError("a course user's process outlived the hub")
+
+
 def preload_assignment():
     """Put lab21 in the gradebook so formgrader lists it on first login."""
     as_user(INSTRUCTOR, str(VENV_BIN / "nbgrader"), "generate_assignment", ASSIGNMENT,
             "--force", cwd=course_root(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def serve():
+def serve(exchange="filesystem"):
     setup()
     preload_assignment()
     state = PREFIX / "state"
     port = int(os.environ.get("LAB21_HUB_PORT", DEFAULT_PORT))
-    hub = start_hub(state, port)
-    print(
-        f"\nThe Lab 21 course hub: http://127.0.0.1:{port}/\n"
-        f"  Log in as the instructor: {INSTRUCTOR}  (Nbgrader menu > Formgrader)\n"
-        f"  Log in as a student: {', '.join(STUDENTS)}  (Nbgrader menu > Assignment List)\n"
-        "  Any password works: this is JupyterHub's DummyAuthenticator, for local trial only.\n"
-        "  Ctrl-C stops the hub and every server and kernel it started.\n",
-        flush=True,
-    )
+    # The course's own service token: it enrols the class on ngshare (when ngshare is used).
+    token = secrets.token_hex(32)
+    hub = start_hub(state, port, service_token=token, exchange=exchange)
     try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(url)
+        if exchange == "ngshare":
+            enrol_on_ngshare(url, port, token, STUDENTS)
+        print(
+            f"\nThe Lab 21 course hub: {url}/  (exchange: {exchange})\n"
+            f"  Log in as the instructor: {INSTRUCTOR}  (Nbgrader menu > Formgrader)\n"
+            f"  Log in as a student: {', '.join(STUDENTS)}  (Nbgrader menu > Assignment List)\n"
+            "  Any password works: this is JupyterHub's DummyAuthenticator, for local trial only.\n"
+            "  Ctrl-C stops the hub and every server and kernel it started.\n",
+            flush=True,
+        )
         hub.wait()
     except KeyboardInterrupt:
         pass
@@ -353,8 +580,13 @@ if __name__ == "__main__":
     parser.add_argument("command", choices=["setup", "serve"])
     parser.add_argument("--reset-course", action="store_true",
                         help="start the course over: no gradebook, submissions or exchange")
+    parser.add_argument("--load-students", type=int, default=0, metavar="N",
+                        help="also create the simulated students lab21-s01 ... (setup)")
+    parser.add_argument("--exchange", choices=EXCHANGES,
+                        default=os.environ.get("LAB21_EXCHANGE", "filesystem"),
+                        help="nbgrader's filesystem exchange, or ngshare as a hub service (serve)")
     arguments = parser.parse_args()
     if arguments.command == "setup":
-        setup(reset_course=arguments.reset_course)
+        setup(reset_course=arguments.reset_course, simulated_students=arguments.load_students)
     else:
-        serve()
+        serve(arguments.exchange)

@@ -3,156 +3,48 @@
 The hub is set up by hub/course_hub.py (as root: it creates the course's system users) and the
 course starts over for this run. The tests run in file order and share one hub: the instructor
 releases lab21, students fetch, answer and submit, the instructor collects, autogrades and
-returns feedback. Output (hub log, screenshots) goes to build/test-hub/.
+returns feedback. This hub uses nbgrader's filesystem exchange; tests/test_hub_ngshare.py runs
+the term again with ngshare. Output (hub log, screenshots) goes to build/test-hub/.
 """
 
-import copy
 import json
 import os
 import re
-import secrets
-import socket
 import subprocess
-import sys
-from pathlib import Path
 
-import nbformat
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "hub"))
-import course_hub  # noqa: E402 (found through the line above)
-from hub_driver import Hub  # noqa: E402
-
-from coursepack.submissions import answer_cells, reference_answers  # noqa: E402
+from hub_driver import Hub
+from hub_term import (
+    ALICE,
+    BOB,
+    BOB_LOSES,
+    CAROL,
+    INSTRUCTOR,
+    NOTEBOOK,
+    REPO,
+    answered,
+    course_hub,
+    points,
+    whole_term,
+)
 
 OUTPUT = REPO / "build" / "test-hub"
-INSTRUCTOR = course_hub.INSTRUCTOR
-ALICE, BOB, CAROL = course_hub.STUDENTS
-NOTEBOOK = "lab21/lab21.ipynb"
-SOURCE = json.loads((REPO / "source" / "lab21" / "lab21.ipynb").read_text())
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0, reason="the course hub runs as root: it creates system users"
 )
 
 
-def free_port_block(size=3):
-    """A base port with the next `size - 1` ports free too (hub, hub API, proxy API)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + size > 65535:
-            continue
-        try:
-            sockets = []
-            for port in range(base, base + size):
-                s = socket.socket()
-                sockets.append(s)
-                s.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in sockets:
-                s.close()
-    raise RuntimeError("no block of free ports on 127.0.0.1")
-
-
 @pytest.fixture(scope="module")
 def hub():
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        ["/usr/bin/python3", str(REPO / "hub" / "course_hub.py"), "setup", "--reset-course"],
-        check=True,
-        timeout=600,
-    )
-    port = free_port_block()
-    token = secrets.token_hex(32)
-    process = course_hub.start_hub(
-        OUTPUT / "state", port, service_token=token, log_file=OUTPUT / "hub.log"
-    )
-    client = Hub(f"http://127.0.0.1:{port}", token)
-    try:
-        client.wait_until_up()
-        yield client
-    finally:
-        # Servers first, over the API, so each stops its kernels; then the hub; then any
-        # survivor of the hub's process group or of the course's users, by PID.
-        for user in course_hub.COURSE_USERS:
-            try:
-                client.stop_server(user)
-            except Exception:  # the hub may be the thing that broke
-                pass
-        killed = course_hub.stop_hub(process)
-        (OUTPUT / "killed-at-shutdown.txt").write_text("\n".join(killed))
-        assert course_hub.course_processes() == [], "a course user's process outlived the hub"
+    with course_hub.running_hub(OUTPUT, exchange="filesystem") as (url, token):
+        yield Hub(url, token)
 
 
 @pytest.fixture(scope="module")
 def servers(hub):
     hub.start_server(INSTRUCTOR, ALICE, BOB, CAROL)
     return {user: hub.user(user) for user in (INSTRUCTOR, ALICE, BOB)}
-
-
-# ----------------------------------------------------------------------------------------------
-# Answers
-
-
-def answered(released, overrides=()):
-    """The released notebook with every code answer taken from the source notebook (the
-    written answer stays blank), except the cells named in `overrides`: those get the given
-    text instead."""
-    released_answers = answer_cells(nbformat.from_dict(released))
-    solutions = {
-        grade_id: text
-        for grade_id, text in reference_answers().items()
-        if released_answers[grade_id].cell_type == "code"
-    }
-    notebook = copy.deepcopy(released)
-    for cell in notebook["cells"]:
-        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
-        if grade_id in overrides:
-            cell["source"] = overrides[grade_id]
-        elif grade_id in solutions:
-            cell["source"] = solutions[grade_id]
-    return notebook
-
-
-def points(grade_ids=None):
-    """Points of the source notebook's autograded (code) test cells."""
-    total = 0
-    for cell in SOURCE["cells"]:
-        meta = cell["metadata"].get("nbgrader", {})
-        if cell["cell_type"] == "code" and meta.get("grade"):
-            if grade_ids is None or meta["grade_id"] in grade_ids:
-                total += meta["points"]
-    return total
-
-
-REFLECTION = "A hidden layer lets the network bend its boundary; ours has one node, so..."
-UNANSWERED = "def ReLU(x):\n    raise NotImplementedError()"
-WRONG_COUNT = "def parameters_per_step(n_inputs):\n    return -1"
-# Bob leaves ReLU unanswered and gets parameters_per_step wrong: he deserves every point but
-# those of their test cells (the hidden tests give other functions the reference ReLU).
-BOB_LOSES = points({"test_ReLU", "test_ReLU_hidden", "test_parameters_per_step_hidden"})
-
-
-def run_notebook_code(server, notebook):
-    """Run the notebook's code cells in a kernel of the student's server; return the errors."""
-    kernel = server.kernel(NOTEBOOK)
-    errors = []
-    try:
-        for cell in notebook["cells"]:
-            if cell["cell_type"] == "code":
-                source = "".join(cell["source"])
-                status, text, error = kernel.run(source)
-                if status != "ok":
-                    errors.append((cell["metadata"].get("nbgrader", {}).get("grade_id"), text))
-    finally:
-        kernel.close()
-    return errors
 
 
 # ----------------------------------------------------------------------------------------------
@@ -176,47 +68,7 @@ def test_students_do_not_see_formgrader(hub, servers):
 
 
 def test_whole_term(hub, servers):
-    instructor, alice, bob = servers[INSTRUCTOR], servers[ALICE], servers[BOB]
-    instructor.formgrader("POST", "assignment/lab21/assign")
-    instructor.formgrader("POST", "assignment/lab21/release")
-
-    alice.assignment_action("fetch", "lab21")
-    released = alice.read_notebook(NOTEBOOK)
-    alice_answers = answered(released, {"reflection": REFLECTION})
-    alice.write_notebook(NOTEBOOK, alice_answers)
-    # Alice runs her notebook as she would before submitting: every visible test passes.
-    assert run_notebook_code(alice, alice.read_notebook(NOTEBOOK)) == []
-    alice.assignment_action("submit", "lab21")
-
-    bob.assignment_action("fetch", "lab21")
-    bob.write_notebook(
-        NOTEBOOK,
-        answered(
-            bob.read_notebook(NOTEBOOK), {"ReLU": UNANSWERED, "parameters_per_step": WRONG_COUNT}
-        ),
-    )
-    bob.assignment_action("submit", "lab21")
-
-    instructor.formgrader("POST", "assignment/lab21/collect")
-    for student in (ALICE, BOB):
-        instructor.formgrader("POST", f"submission/lab21/{student}/autograde")
-    scores = {s["student"]: s for s in instructor.formgrader("GET", "submissions/lab21")}
-    full = points()
-    assert (scores[ALICE]["score"], scores[ALICE]["max_score"]) == (full, full + 3)
-    assert scores[BOB]["score"] == full - BOB_LOSES
-    assert BOB_LOSES == 3
-    # Alice's written answer (Part I) waits for the instructor; Bob left his blank (0 points).
-    assert scores[ALICE]["needs_manual_grade"] and not scores[BOB]["needs_manual_grade"]
-
-    instructor.formgrader("POST", "assignment/lab21/generate_feedback")
-    instructor.formgrader("POST", "assignment/lab21/release_feedback")
-    for server, score in ((alice, full), (bob, full - BOB_LOSES)):
-        server.assignment_action("fetch_feedback", "lab21")
-        (timestamp,) = server.list_folder("lab21/feedback")
-        report = server.request(
-            "GET", f"/api/contents/lab21/feedback/{timestamp}/lab21.html?content=1"
-        ).json()["content"]
-        assert f"Score: {score:g}" in report.replace(".0 ", " ") or f"{score:g} / " in report
+    whole_term(servers[INSTRUCTOR], servers[ALICE], servers[BOB])
 
 
 def test_student_kernel_cannot_read_instructor_files(hub, servers):
