@@ -43,7 +43,7 @@ from traitlets import Bool, Integer
 from coursepack import sandbox_launch
 
 LAUNCHER = Path(sandbox_launch.__file__).resolve()
-LOCKS = sandbox_launch.RUN_BASE.parent / "lab21-sandbox-locks"
+LOCKS = sandbox_launch.LOCKS
 # Environment variables the kernel gets from the grader; everything else is the sandbox's own.
 PASSED_ENVIRONMENT = ("NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "TZ")
 KERNEL_ENVIRONMENT = {
@@ -131,7 +131,7 @@ class Slot:
         if os.geteuid() == 0:
             command = [sys.executable, "-I", str(LAUNCHER), *arguments]
         else:
-            command = ["sudo", "-n", _sudo_launcher(), *arguments, "--group", str(os.getgid())]
+            command = ["sudo", "-n", _sudo_launcher(), *arguments]
         self.process = subprocess.Popen(
             command,
             stdin=subprocess.PIPE,
@@ -269,10 +269,17 @@ class SlotPool:
 
 def _reserve_slot_number():
     """A slot number no other process holds: an exclusive, non-blocking lock on its lock file
-    (released by the system if this process dies)."""
-    LOCKS.mkdir(mode=0o1777, parents=True, exist_ok=True)
+    (released by the system if this process dies). The lock files belong to root and the
+    graders' group (students cannot hold them); root makes them when missing."""
+    if os.geteuid() == 0:
+        sandbox_launch.make_lock_files()
+    elif not LOCKS.exists():
+        raise SandboxUnavailable(f"{LOCKS} is missing: run the hub's setup (hub/README.md)")
     for number in range(sandbox_launch.MAX_SLOTS):
-        descriptor = os.open(LOCKS / f"slot-{number}.lock", os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            descriptor = os.open(LOCKS / f"slot-{number}.lock", os.O_RDONLY)
+        except OSError as error:
+            raise SandboxUnavailable(f"cannot use the sandbox's slot locks ({error})") from error
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

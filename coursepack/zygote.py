@@ -301,6 +301,7 @@ def serve(warm):
 
 def main():
     settings = json.loads(sys.argv[2])
+    os.umask(0o007)  # run folders stay usable by the slot's group (the grader, on the hub)
     if settings["warm"]:
         warm_up()
     # Nothing in the sandbox may trace the zygote or read its memory.

@@ -41,19 +41,22 @@ NGSHARE_DATA = PREFIX / "ngshare"
 # Programs the hub's services run, copied where their unprivileged users can read them.
 SERVICE_LIBRARY = PREFIX / "lib"
 STUDENT_CONFIG = PREFIX / "etc" / "student"
-# Read-only copy of what the hidden tests import, for kernels run as SANDBOX (issue 6, interim).
+# Read-only copy of what the hidden tests import (an earlier design; removed by setup).
 GRADING_LIBRARY = PREFIX / "grading-library"
+# The sandbox's launcher (coursepack/sandbox_launch.py and the zygote it starts), root-owned: the
+# instructor may run it, and only it, as root through sudo, to start a grading slot.
+SANDBOX_DIR = PREFIX / "sandbox"
+SANDBOX_LAUNCHER = SANDBOX_DIR / "lab21-sandbox"
+SANDBOX_SUDOERS = Path("/etc/sudoers.d/lab21-sandbox")
 PROXY = REPO / "node_modules" / ".bin" / "configurable-http-proxy"
 
 COURSE_ID = "lab21"
 ASSIGNMENT = "lab21"
 INSTRUCTOR = "lab21-instructor"
 STUDENTS = ("lab21-alice", "lab21-bob", "lab21-carol")
-# The unprivileged user that runs student code during autograde (coursepack/sandbox.py).
-SANDBOX = "lab21-sandbox"
 # The unprivileged user that runs the hub's services (ngshare, the idle culler).
 SERVICE_USER = "lab21-services"
-COURSE_USERS = (INSTRUCTOR, *STUDENTS, SANDBOX)
+COURSE_USERS = (INSTRUCTOR, *STUDENTS)
 EXCHANGES = ("filesystem", "ngshare")
 # The class load test's simulated students (hub/load_class.py): lab21-s01, lab21-s02, ...
 LOAD_STUDENT_LIMIT = 99
@@ -187,15 +190,36 @@ def create_users(simulated_students=()):
             "--shell", "/usr/sbin/nologin", SERVICE_USER)
     if created:
         log(f"useradd {', '.join(created)}")
-    # The instructor may start processes as the sandbox user, and shares its group so that a
-    # sandboxed kernel can read the copy of the submission it runs (coursepack/sandbox.py).
-    run("usermod", "--append", "--groups", SANDBOX, INSTRUCTOR)
-    sudoers = Path("/etc/sudoers.d/lab21-sandbox")
-    rule = f"{INSTRUCTOR} ALL=({SANDBOX}) NOPASSWD: ALL\n"
-    if not sudoers.exists() or sudoers.read_text() != rule:
-        sudoers.write_text(rule)
-        sudoers.chmod(0o440)
-        run("visudo", "--check", "--quiet", "--file", str(sudoers))
+
+
+def install_sandbox():
+    """The grading sandbox on the hub (coursepack/sandbox.py): the instructor grades as
+    themselves, and each student's kernel runs in bubblewrap as a slot's own unprivileged uid.
+    Starting a slot needs root for a moment (its tmpfs, cgroup and uid switch): the instructor
+    may run the root-owned launcher, nothing else, through sudo."""
+    if shutil.which("bwrap") is None:
+        log("apt-get install bubblewrap")
+        run("apt-get", "install", "-y", "-qq", "--no-install-recommends",
+            "bubblewrap=0.8.0-2+deb12u1", stdout=subprocess.DEVNULL)
+    SANDBOX_DIR.mkdir(parents=True, exist_ok=True)
+    launcher = (REPO / "coursepack" / "sandbox_launch.py").read_text()
+    write_if_changed(SANDBOX_LAUNCHER, "#!/usr/bin/python3 -I\n" + launcher, 0o755)
+    write_if_changed(SANDBOX_DIR / "zygote.py", (REPO / "coursepack" / "zygote.py").read_text())
+    run("chown", "-R", "root:root", str(SANDBOX_DIR))
+    SANDBOX_DIR.chmod(0o755)
+    rule = f"{INSTRUCTOR} ALL=(root) NOPASSWD: {SANDBOX_LAUNCHER}\n"
+    if not SANDBOX_SUDOERS.exists() or SANDBOX_SUDOERS.read_text() != rule:
+        SANDBOX_SUDOERS.write_text(rule)
+        SANDBOX_SUDOERS.chmod(0o440)
+        run("visudo", "--check", "--quiet", "--file", str(SANDBOX_SUDOERS))
+    # The slots' lock files, usable by the instructor (and root), not by students.
+    sys.path.insert(0, str(REPO))
+    from coursepack import sandbox_launch
+
+    sandbox_launch.make_lock_files(group=pwd.getpwnam(INSTRUCTOR).pw_gid)
+    # Gone: the single sandbox user of an earlier design.
+    if user_exists("lab21-sandbox"):
+        run("userdel", "--remove", "lab21-sandbox", stderr=subprocess.DEVNULL)
 
 
 def write_if_changed(path, text, mode=0o644):
@@ -270,8 +294,7 @@ def load_course(reset=False):
     jupyter_dir = instructor_home / ".jupyter"
     for name in ("nbgrader_config.py", "jupyter_server_config.py"):
         text = (HUB_DIR / "instructor" / name).read_text()
-        for placeholder, value in (("@COURSE_ROOT@", root), ("@SANDBOX@", SANDBOX)):
-            text = text.replace(placeholder, str(value))
+        text = text.replace("@COURSE_ROOT@", str(root))
         write_if_changed(jupyter_dir / name, text, 0o600)
     run("chown", "-R", f"{INSTRUCTOR}:{INSTRUCTOR}", str(jupyter_dir))
     # An earlier setup copied the grading library for sandboxed kernels; they need none now.
@@ -286,6 +309,7 @@ def setup(reset_course=False, simulated_students=0):
     install_proxy()
     install_venvs()
     create_users(load_students(simulated_students))
+    install_sandbox()
     configure_jupyter()
     load_course(reset=reset_course)
     log(f"setup done in {time.monotonic() - started:.1f} s")
@@ -436,6 +460,31 @@ def enrol_on_ngshare(url, port, service_token, students):
         roster.unlink(missing_ok=True)
         hub_api(url, service_token, "DELETE", f"/users/{INSTRUCTOR}/tokens/{issued['id']}")
     log(f"ngshare: course {COURSE_ID} with {INSTRUCTOR} and {len(students)} students")
+
+
+def sandbox_kernels():
+    """PIDs of the grading sandbox's kernels still running (and anything they started): the
+    processes of a slot's user below its zygote. Idle zygotes (children of bubblewrap) stay."""
+    sys.path.insert(0, str(REPO))
+    from coursepack import sandbox_launch
+
+    low = sandbox_launch.SLOT_UID_BASE
+    slot_users = range(low, low + sandbox_launch.MAX_SLOTS)
+    parents, commands = {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid not in slot_users:
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            parents[int(entry.name)] = int(fields[1])
+            commands[int(entry.name)] = (entry / "comm").read_text().strip()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    zygotes = {pid for pid, parent in parents.items() if commands.get(parent) == "bwrap"
+               and commands[pid] != "bwrap"}
+    return sorted(pid for pid, parent in parents.items() if parent in zygotes)
 
 
 def course_processes_of(*users):

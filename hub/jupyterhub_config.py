@@ -94,7 +94,11 @@ def before_spawn(spawner):
     kernels) import the course's tools from the course folder."""
     own_port(spawner)
     if spawner.user.name == course_hub.INSTRUCTOR:
-        extra = {"PYTHONPATH": str(course_hub.course_root())}
+        extra = {
+            "PYTHONPATH": str(course_hub.course_root()),
+            # Grading starts its sandbox slots through this root-owned launcher (sudo).
+            "LAB21_SANDBOX_LAUNCHER": str(course_hub.SANDBOX_LAUNCHER),
+        }
     else:
         # That folder is read-only: JupyterLab keeps the student's layout and settings at home.
         lab_state = course_hub.home(spawner.user.name) / ".jupyter" / "lab"

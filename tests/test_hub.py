@@ -226,12 +226,41 @@ def test_autograde_runs_student_code_without_the_instructors_rights(hub, servers
         for o in c.get("outputs", [])
         if "ATTACK" in "".join(o.get("text", ""))
     )
-    assert f"ATTACK {course_hub.SANDBOX} " in report, report
+    # The kernel ran as the sandbox's user, in whose view none of those files exist.
+    assert "ATTACK student " in report, report
     assert "WRITTEN" not in report, report
-    assert report.count("PermissionError") == 6, report
+    assert report.count("FileNotFoundError") == 6, report
     # The gradebook (written by the grading process alone) is intact and every other grade is
     # what it was; Carol's correct answers earn full marks.
     for student in (ALICE, BOB):
         assert after_scores[student] == before_scores[student]
     assert after_scores[CAROL] == points()
-    assert course_hub.course_processes_of(course_hub.SANDBOX) == []
+    assert course_hub.sandbox_kernels() == []
+
+
+def test_the_instructor_grades_the_class_in_parallel(hub, servers):
+    """classgrade with two workers, run by the instructor on the hub: each kernel in its own
+    sandbox slot (the attacker's included), the same grades as formgrader's, no kernel left."""
+    instructor = servers[INSTRUCTOR]
+    root = course_hub.course_root()
+    before = {s["student"]: s["score"] for s in instructor.formgrader("GET", "submissions/lab21")}
+    done = course_hub.as_user(
+        INSTRUCTOR,
+        str(course_hub.VENV_BIN / "python"), "-m", "coursepack.classgrade",
+        "--course", str(root), "--workers", "2", "--force", "--quiet", "--no-report",
+        extra_environment={
+            "PYTHONPATH": str(root),
+            "LAB21_SANDBOX_LAUNCHER": str(course_hub.SANDBOX_LAUNCHER),
+        },
+        capture_output=True, text=True, cwd=str(root),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Graded 3, failed 0" in done.stdout, done.stdout
+    after = {s["student"]: s["score"] for s in instructor.formgrader("GET", "submissions/lab21")}
+    assert after == before
+    slots = set()
+    for student in (ALICE, BOB, CAROL):
+        graded = json.loads((root / "autograded" / student / "lab21" / "lab21.ipynb").read_text())
+        slots.update(graded["metadata"]["lab21_grading"]["slots"])
+    assert len(slots) >= 2  # two workers, each with slots of its own
+    assert course_hub.sandbox_kernels() == []

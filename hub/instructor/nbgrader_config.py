@@ -16,10 +16,6 @@ c.CourseDirectory.root = "@COURSE_ROOT@"
 if os.environ.get("LAB21_EXCHANGE", "filesystem") == "filesystem":
     c.ExchangeFactory.collect = "coursepack.hub_collect.OwnerCheckedCollect"
 
-# Autograde runs student code as the unprivileged sandbox user, never as the instructor: the
-# course's guarded Execute step (coursepack/guarded_execute.py), its kernels started by sudo.
-c.Autograde.autograde_preprocessors = [
-    "coursepack.sandbox.SandboxedExecute" if step.endswith("GuardedExecute") else step
-    for step in c.Autograde.autograde_preprocessors
-]
-c.SandboxedKernelManager.run_as = "@SANDBOX@"
+# Autograde runs every student's kernel in the course's sandbox (coursepack/sandbox.py), as on
+# any grading machine; here the instructor starts its slots through the root-owned launcher
+# (LAB21_SANDBOX_LAUNCHER, set for the instructor's server by hub/jupyterhub_config.py).

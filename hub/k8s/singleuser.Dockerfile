@@ -8,7 +8,7 @@
 # Pin the base image by digest when you build it.
 FROM python:3.11-slim-bookworm
 
-RUN apt-get update && apt-get install -y --no-install-recommends sudo tini \
+RUN apt-get update && apt-get install -y --no-install-recommends sudo tini bubblewrap \
     && rm -rf /var/lib/apt/lists/*
 
 COPY requirements.txt requirements-hub.txt requirements-hub-nodeps.txt /tmp/lab21/
@@ -16,13 +16,17 @@ COPY requirements.txt requirements-hub.txt requirements-hub-nodeps.txt /tmp/lab2
 RUN pip install --no-cache-dir -r /tmp/lab21/requirements.txt -r /tmp/lab21/requirements-hub.txt \
     && pip install --no-cache-dir --no-deps -r /tmp/lab21/requirements-hub-nodeps.txt
 
-# Every pod's user (z2jh: uid 1000), and the unprivileged user that runs student code during
-# autograde in the instructor's pod (coursepack/sandbox.py), with the same sudo rule and group
-# that hub/course_hub.py makes on one machine.
+# Every pod's user (z2jh: uid 1000), and the grading sandbox's root-owned launcher with the
+# sudo rule that hub/course_hub.py (install_sandbox) makes on one machine: in the instructor's
+# pod, autograde starts each slot of bubblewrap through it (coursepack/sandbox.py). The pod
+# needs user namespaces and mount rights for bubblewrap (see values.yaml).
+COPY coursepack/sandbox_launch.py coursepack/zygote.py /opt/lab21-sandbox/
 RUN useradd --create-home --uid 1000 jovyan \
-    && useradd --create-home --uid 1001 lab21-sandbox \
-    && usermod --append --groups lab21-sandbox jovyan \
-    && echo "jovyan ALL=(lab21-sandbox) NOPASSWD: ALL" > /etc/sudoers.d/lab21-sandbox \
+    && sed -i '1i #!/usr/bin/python3 -I' /opt/lab21-sandbox/sandbox_launch.py \
+    && mv /opt/lab21-sandbox/sandbox_launch.py /opt/lab21-sandbox/lab21-sandbox \
+    && chmod 0755 /opt/lab21-sandbox/lab21-sandbox \
+    && echo "jovyan ALL=(root) NOPASSWD: /opt/lab21-sandbox/lab21-sandbox" \
+       > /etc/sudoers.d/lab21-sandbox \
     && chmod 0440 /etc/sudoers.d/lab21-sandbox
 
 # hub/course_hub.py fills in the same placeholders on one machine.
@@ -31,8 +35,7 @@ RUN sed -i -e 's|@COURSE_ID@|lab21|' -e 's|@EXCHANGE@|/unused-with-ngshare|' \
     /usr/local/etc/jupyter/nbgrader_config.py
 COPY hub/student/ /etc/lab21/student/
 COPY hub/instructor/ /etc/lab21/instructor/
-RUN sed -i -e 's|@COURSE_ROOT@|/home/jovyan/course|' -e 's|@SANDBOX@|lab21-sandbox|' \
-    /etc/lab21/instructor/nbgrader_config.py
+RUN sed -i -e 's|@COURSE_ROOT@|/home/jovyan/course|' /etc/lab21/instructor/nbgrader_config.py
 
 USER jovyan
 WORKDIR /home/jovyan
