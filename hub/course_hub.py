@@ -462,14 +462,21 @@ def enrol_on_ngshare(url, port, service_token, students):
     log(f"ngshare: course {COURSE_ID} with {INSTRUCTOR} and {len(students)} students")
 
 
-def sandbox_kernels():
-    """PIDs of the grading sandbox's kernels still running (and anything they started): the
-    processes of a slot's user below its zygote. Idle zygotes (children of bubblewrap) stay."""
+def sandbox_kernels(slots, wait=10.0):
+    """PIDs of the grading sandbox's kernels still running in these slots (and anything they
+    started), after waiting up to `wait` seconds for them to end: the processes of a slot's
+    user below its zygote. Idle zygotes (children of bubblewrap) stay."""
+    deadline = time.monotonic() + wait
+    while (found := _sandbox_kernels(slots)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return found
+
+
+def _sandbox_kernels(slots):
     sys.path.insert(0, str(REPO))
     from coursepack import sandbox_launch
 
-    low = sandbox_launch.SLOT_UID_BASE
-    slot_users = range(low, low + sandbox_launch.MAX_SLOTS)
+    slot_users = {sandbox_launch.slot_uid(slot) for slot in slots}
     parents, commands = {}, {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
