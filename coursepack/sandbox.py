@@ -113,8 +113,8 @@ def _sudo_launcher():
 class Slot:
     """One reserved slot: its lock, its zygote process, and the kernels it has running."""
 
-    def __init__(self, number, lock, warm):
-        self.number, self.lock, self.warm = number, lock, warm
+    def __init__(self, number, warm):
+        self.number, self.warm = number, warm
         self.run_folder = sandbox_launch.RUN_BASE / f"slot-{number}"
         self.uid = sandbox_launch.slot_uid(number)
         self.exits = {}  # kernel name -> exit code, once it has exited
@@ -142,8 +142,14 @@ class Slot:
         self._reader = threading.Thread(target=self._read_events, daemon=True)
         self._ready = threading.Event()
         self._reader.start()
-        if not self._ready.wait(ZYGOTE_START_SECONDS):
+        if not self._ready.wait(ZYGOTE_START_SECONDS) or self.gone:
+            try:
+                code = self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                code = None
             self.close()
+            if code == sandbox_launch.SLOT_BUSY:
+                raise SlotBusy(self.number)
             raise SandboxUnavailable(f"the sandbox of slot {self.number} did not start")
 
     def _read_events(self):
@@ -160,7 +166,11 @@ class Slot:
             for name in self.running:
                 self.exits[name] = -signal.SIGKILL
             self.running.clear()
+            self.gone = True
+            self._ready.set()  # whoever waits for the start learns it failed
             self._changed.notify_all()
+
+    gone = False
 
     def _send(self, command):
         with self._write_lock:
@@ -226,7 +236,6 @@ class Slot:
             self.process.wait(10)
         except (OSError, subprocess.TimeoutExpired):
             self.process.kill()
-        os.close(self.lock)
 
 
 class SlotPool:
@@ -245,11 +254,15 @@ class SlotPool:
                     slot.busy = True
                     return slot
             self.slots = [slot for slot in self.slots if slot.alive()]
-            number, lock = _reserve_slot_number()
-            slot = Slot(number, lock, warm)
-            slot.busy = True
-            self.slots.append(slot)
-            return slot
+            for number in _free_slot_numbers():
+                try:
+                    slot = Slot(number, warm)
+                except SlotBusy:
+                    continue
+                slot.busy = True
+                self.slots.append(slot)
+                return slot
+            raise SandboxUnavailable("every sandbox slot is in use")
 
     def give_back(self, slot):
         with self.lock:
@@ -267,10 +280,9 @@ class SlotPool:
             self.slots = []
 
 
-def _reserve_slot_number():
-    """A slot number no other process holds: an exclusive, non-blocking lock on its lock file
-    (released by the system if this process dies). The lock files belong to root and the
-    graders' group (students cannot hold them); root makes them when missing."""
+def _free_slot_numbers():
+    """Slot numbers whose lock nobody seems to hold right now (the launcher takes the lock for
+    real; a slot taken in between is refused by it, and the next one tried)."""
     if os.geteuid() == 0:
         sandbox_launch.make_lock_files()
     elif not LOCKS.exists():
@@ -283,10 +295,16 @@ def _reserve_slot_number():
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            os.close(descriptor)
             continue
-        return number, descriptor
-    raise SandboxUnavailable("every sandbox slot is in use")
+        else:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+            yield number
+        finally:
+            os.close(descriptor)
+
+
+class SlotBusy(Exception):
+    """Another grading process took the slot first."""
 
 
 _pool = None

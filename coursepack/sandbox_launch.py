@@ -12,16 +12,19 @@ only the standard library and does exactly this, then execs into the sandbox:
 - `setpriv` to the slot's unprivileged uid (SLOT_UID_BASE + N, used by no one else), then
   bubblewrap: new user, mount, PID, network, IPC, UTS and cgroup namespaces, a read-only view
   of /usr, the venv and a few files of /etc, and nothing else of the host;
-- inside it, the zygote (coursepack/zygote.py, passed as source) that forks the kernels.
+- inside it, the zygote (coursepack/zygote.py, passed through a pipe) that forks the kernels.
 
-The slot is reserved by the caller (coursepack.sandbox holds its lock for as long as it uses it).
+The launcher holds the slot's lock for as long as the sandbox runs: a slot another launcher
+holds is refused (exit status SLOT_BUSY), and the caller tries another.
 """
 
 import argparse
+import fcntl
 import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +48,21 @@ def is_mountpoint(path):
     target = str(path)
     with open("/proc/self/mountinfo") as mounts:
         return any(line.split()[4] == target for line in mounts)
+
+
+SLOT_BUSY = 75  # the launcher's exit status when another launcher holds the slot
+
+
+def hold_slot(slot):
+    """An exclusive lock on the slot's lock file, or None when another launcher has it."""
+    make_lock_files(group=os.stat(LOCKS).st_gid if LOCKS.exists() else 0)
+    descriptor = os.open(LOCKS / f"slot-{slot}.lock", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        return None
+    return descriptor
 
 
 def make_lock_files(group=0):
@@ -205,6 +223,11 @@ def main(argv=None):
         sys.exit("sandbox_launch: must run as root (it switches to the slot's own user)")
     if not 0 <= arguments.slot < MAX_SLOTS:
         sys.exit(f"sandbox_launch: slot must be in 0..{MAX_SLOTS - 1}")
+    # The slot is this launcher's while it runs: no other grading process, whatever copy of the
+    # course it runs, can start (and so remount) it meanwhile.
+    lock = hold_slot(arguments.slot)
+    if lock is None:
+        sys.exit(SLOT_BUSY)
     # Through sudo, the slot's folder is shared with the grader who asked for it, no one else.
     group = int(os.environ["SUDO_GID"]) if "SUDO_GID" in os.environ else arguments.group
     run_folder = prepare_run_folder(arguments.slot, group)
@@ -212,10 +235,14 @@ def main(argv=None):
     resource.setrlimit(resource.RLIMIT_NPROC, (arguments.max_tasks, arguments.max_tasks))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     settings = {"warm": not arguments.cold, "cgroups": limited}
-    command = bubblewrap_command(
-        arguments.slot, arguments.venv, run_folder, settings, zygote_pipe()
-    )
-    os.execvp(command[0], command)
+    source = zygote_pipe()
+    command = bubblewrap_command(arguments.slot, arguments.venv, run_folder, settings, source)
+    # The sandbox talks to the grader on this process's stdin and stdout; this process only
+    # holds the slot's lock until the sandbox ends (the grader closing the pipe ends it).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sandbox = subprocess.Popen(command, pass_fds=(source,))
+    os.close(source)
+    sys.exit(sandbox.wait())
 
 
 if __name__ == "__main__":
