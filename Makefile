@@ -57,11 +57,11 @@ grade: setup
 	$(BIN)/python -m coursepack.build
 	$(BIN)/python -m coursepack.grade
 
-# Figures for the lab (notebook run time, firstNN), then serial nbgrader vs the parallel
-# command on scratch classes of 100 (about half an hour).
+# Figures for the lab (notebook run time, firstNN), then a class of 48 graded every way side by
+# side: serial nbgrader, parallel with cold and warm kernels, with and without the sandbox.
 benchmark: setup
 	$(BIN)/python -m coursepack.benchmark_lab
-	$(BIN)/python -m coursepack.benchmark_class --students 100
+	$(BIN)/python -m coursepack.benchmark_class --students 48
 
 lint: setup
 	$(BIN)/ruff check .

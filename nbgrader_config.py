@@ -2,9 +2,14 @@
 
 from pathlib import Path
 
+from coursepack.nbgrader_plugins import share_database_engines
 from coursepack.preflight import pre_convert_hook
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+# nbgrader makes a database engine per gradebook it opens, recompiling every query each time;
+# one engine per database in each grading process is the same, and faster.
+share_database_engines()
 
 c.CourseDirectory.course_id = "lab21"
 c.CourseDirectory.root = str(Path(__file__).resolve().parent)

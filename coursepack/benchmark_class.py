@@ -1,22 +1,25 @@
-"""How close class grading comes to the speed limit: a script, not a test.
+"""How fast a class is graded, every way side by side, in one run: a script, not a test.
 
-    python -m coursepack.benchmark_class --students 100 [--workers N] [--classes correct,mixed]
+    python -m coursepack.benchmark_class [--students 48] [--workers N] [--kind correct|mixed]
                                          [--gradebook sqlite|postgresql]
 
-For each class (N all-correct submissions; N mixed ones cycling through the sample class's
-answer files), in scratch courses, it times plain serial `nbgrader autograde` and the parallel
-command (`coursepack.classgrade`, feedback off for a like-for-like comparison), checks that both
-record the same grades, and prints seconds per submission against two floors measured in the
-same run:
+One class (N all-correct submissions, or N mixed ones cycling through the sample class's answer
+files) is graded in scratch courses, each of these ways, and every way must record the same
+grades as the first:
 
-- the kernel floor: start a kernel, `import numpy, pandas, matplotlib, seaborn`, shut it down;
-  the least any grader that runs each notebook in a fresh kernel pays per submission;
-- the notebook floor: run one graded notebook top to bottom with nbclient, no nbgrader; what
-  the lab's own cells (figures, training, hidden tests) cost on top of the kernel floor.
+- serial: the command line, `nbgrader autograde` then `nbgrader generate_feedback`, one process
+  (its sandbox's zygote stays warm from one submission to the next);
+- parallel, cold: `coursepack.classgrade` with N workers, feedback included, each kernel a fresh
+  Python in the sandbox (`SandboxKernelManager.warm = False`): the path before warm kernels;
+- parallel, warm: the same with kernels forked from the warm zygote (the default), with and
+  without feedback;
+- parallel, no sandbox: the same with `--unsafe-no-sandbox` and stock kernels: what the sandbox
+  costs.
 
-Wall times depend on whatever else the machine runs, so it also prints CPU seconds per
-submission (grader and kernel), which do not. The parallel figure leaves out each worker's
-one-off start (about 3 s of imports).
+Against the kernel floor measured in the same run: start a stock kernel, `import numpy, pandas,
+matplotlib, seaborn`, shut it down; divided by the cores, the least a grader that starts a fresh
+kernel per submission pays. Wall seconds depend on what else the machine runs, so CPU seconds
+per submission (the grading processes and the students' kernels) are printed too.
 """
 
 import argparse
@@ -32,7 +35,7 @@ from pathlib import Path
 
 from coursepack import ASSIGNMENT
 from coursepack.build import run_nbgrader
-from coursepack.classgrade import cpu_seconds_so_far, grade_class
+from coursepack.classgrade import grade_class
 from coursepack.course import Course, copy_course
 from coursepack.grade import SAMPLE_CLASS
 from coursepack.submissions import parse_answer_file, submission_notebook, submit
@@ -46,7 +49,7 @@ def kernel_floor(repeats=5):
 
     times, cpu = [], []
     for _ in range(repeats):
-        started, cpu_before = time.perf_counter(), cpu_seconds_so_far()
+        started, cpu_before = time.perf_counter(), _own_cpu()
         # The kernel's start-up warnings would only clutter the benchmark's output.
         manager, client = start_new_kernel(kernel_name="python3", stderr=subprocess.DEVNULL)
         try:
@@ -56,27 +59,14 @@ def kernel_floor(repeats=5):
             client.stop_channels()
             manager.shutdown_kernel(now=False)
         times.append(time.perf_counter() - started)
-        cpu.append(cpu_seconds_so_far() - cpu_before)
+        cpu.append(_own_cpu() - cpu_before)
     return statistics.median(times), statistics.median(cpu)
 
 
-def notebook_floor(notebook_path, repeats=3):
-    """Median seconds to execute one graded notebook with nbclient alone."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    times = []
-    for _ in range(repeats):
-        notebook = nbformat.read(notebook_path, as_version=4)
-        started = time.perf_counter()
-        NotebookClient(
-            notebook,
-            timeout=120,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(Path(notebook_path).parent)}},
-        ).execute(stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+def _own_cpu():
+    """CPU seconds of this process and the children it has reaped (the command line's run)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def class_answers(kind, size):
@@ -107,118 +97,101 @@ def gradebook_scores(course):
         }
 
 
-def benchmark_class(kind, size, workers, scratch, postgres=None):
-    """Serial nbgrader (SQLite) against the parallel command (its gradebook on the PostgreSQL
-    server `postgres` if given, else SQLite) on one class."""
-    base = copy_course(scratch / kind / "base")  # with a gradebook that knows the assignment
-    serial = Path(shutil.copytree(base, scratch / kind / "serial"))
-    if postgres is None:
-        parallel = Path(shutil.copytree(base, scratch / kind / "parallel"))
+COLD = ["c.SandboxKernelManager.warm = False"]
+WAYS = (
+    # (name, how it runs: "serial" or classgrade's options, nbgrader config lines)
+    ("serial, nbgrader CLI, feedback", "serial", []),
+    ("parallel, cold kernels, feedback", {"feedback": True}, COLD),
+    ("parallel, warm kernels, feedback", {"feedback": True}, []),
+    ("parallel, warm kernels, no feedback", {"feedback": False}, []),
+    ("parallel, no sandbox, feedback", {"feedback": True, "unsafe_no_sandbox": True}, []),
+)
+
+
+def grade_one_way(name, how, config, answers, workers, scratch, db_url=None):
+    """Grade the class one way in a fresh scratch course: (wall s, CPU s) per submission and
+    the gradebook's scores."""
+    lines = list(config) + ([f"c.CourseDirectory.db_url = {db_url!r}"] if db_url else [])
+    course = copy_course(scratch / name.replace(" ", "_").replace(",", ""), config_lines=lines)
+    write_class(course, answers)
+    size = len(answers)
+    print(f"{name}: {size} submissions...", flush=True)
+    if how == "serial":
+        started, cpu_before = time.perf_counter(), _own_cpu()
+        run_nbgrader("autograde", ASSIGNMENT, "--force", course_root=course)
+        run_nbgrader("generate_feedback", ASSIGNMENT, "--force", course_root=course)
+        seconds, cpu = time.perf_counter() - started, _own_cpu() - cpu_before
     else:
-        db_url = postgres.create_database(f"lab21_benchmark_{kind}")
-        parallel = copy_course(scratch / kind / "parallel",
-                               config_lines=[f"c.CourseDirectory.db_url = {db_url!r}"])
-    answers = class_answers(kind, size)
-    write_class(serial, answers)
-    write_class(parallel, answers)
-
-    print(f"[{kind}] serial: nbgrader autograde {ASSIGNMENT} on {size} submissions...", flush=True)
-    started, cpu_before = time.perf_counter(), cpu_seconds_so_far()
-    run_nbgrader("autograde", ASSIGNMENT, "--force", course_root=serial)
-    serial_seconds = time.perf_counter() - started
-    serial_cpu = cpu_seconds_so_far() - cpu_before  # nbgrader's and its kernels'
-
-    print(f"[{kind}] parallel: coursepack.classgrade with {workers} workers...", flush=True)
-    summary = grade_class(parallel, workers=workers, force=True, feedback=False)
-    same = gradebook_scores(serial) == gradebook_scores(parallel)
-    parallel_course = Course.at(parallel)
-    graded_notebook = parallel_course.notebook("autograded", parallel_course.students()[0])
-    return {
-        "kind": kind,
-        "serial": serial_seconds / size,
-        "parallel": summary.seconds / size,
-        "serial_cpu": serial_cpu / size,
-        "parallel_cpu": sum(outcome.cpu_seconds for outcome in summary.outcomes) / size,
-        "failed": summary.failed,
-        "same": same,
-        "notebook": graded_notebook,
-    }
+        summary = grade_class(course, workers=workers, force=True, progress=False, **how)
+        if summary.failed:
+            print(f"  {summary.failed} failed", flush=True)
+        seconds = summary.seconds
+        cpu = sum(outcome.cpu_seconds for outcome in summary.outcomes)
+    return seconds / size, cpu / size, gradebook_scores(course)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m coursepack.benchmark_class")
-    parser.add_argument("--students", type=int, default=100, help="submissions per class")
+    parser.add_argument("--students", type=int, default=48, help="submissions in the class")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument(
-        "--classes",
-        default="correct,mixed",
-        help="which classes to grade: correct, mixed or both (default)",
-    )
+    parser.add_argument("--kind", choices=["correct", "mixed"], default="correct")
     parser.add_argument("--keep", type=Path, help="keep the scratch courses in this folder")
     parser.add_argument(
         "--gradebook",
         choices=["sqlite", "postgresql"],
         default="sqlite",
-        help="the parallel command's gradebook: SQLite (default) or a private PostgreSQL server",
+        help="every way's gradebook: SQLite (default) or a private PostgreSQL server",
     )
     arguments = parser.parse_args(argv)
     cores = os.cpu_count() or 1
     scratch = arguments.keep or Path(tempfile.mkdtemp(prefix="lab21-benchmark-"))
-    started = time.perf_counter()
+    answers = class_answers(arguments.kind, arguments.students)
+    started, load_before = time.perf_counter(), os.getloadavg()[0]
     try:
-        load_before = os.getloadavg()[0]
         floor, floor_cpu = kernel_floor()
         print(
-            f"Kernel floor (start + `{FLOOR_CODE}` + shutdown): {floor:.2f} s "
-            f"({floor_cpu:.2f} CPU s); floor/cores = {floor / cores:.2f} s on {cores} cores",
+            f"Kernel floor (stock kernel start + `{FLOOR_CODE}` + shutdown): {floor:.2f} s,"
+            f" {floor_cpu:.2f} CPU s; floor/cores = {floor / cores:.2f} s on {cores} cores",
             flush=True,
         )
+        results = []
         with contextlib.ExitStack() as stack:
             postgres = None
             if arguments.gradebook == "postgresql":
                 from coursepack.postgres import PostgresServer
 
                 postgres = stack.enter_context(PostgresServer())
-            results = [
-                benchmark_class(kind, arguments.students, arguments.workers, scratch, postgres)
-                for kind in arguments.classes.split(",")
-            ]
-        lab_floor = notebook_floor(results[0]["notebook"])
-        print(f"Notebook floor (one graded notebook run by nbclient alone): {lab_floor:.2f} s")
+            for number, (name, how, config) in enumerate(WAYS):
+                db_url = postgres.create_database(f"lab21_bench_{number}") if postgres else None
+                results.append(
+                    (name, *grade_one_way(name, how, config, answers, arguments.workers,
+                                          scratch, db_url))
+                )  # fmt: skip
+        reference_scores = results[0][3]
         print()
         print(
-            f"{'class':8} {'serial s/sub':>12} {'parallel s/sub':>14} {'speed-up':>8} "
-            f"{'vs floor/cores':>14} {'vs nb floor/cores':>17}  same grades"
+            f"{'way':38} {'s/submission':>12} {'CPU s/sub':>10} {'vs floor/cores':>15}"
+            f"  same grades as serial"
         )
-        for result in results:
+        for name, seconds, cpu, scores in results:
             print(
-                f"{result['kind']:8} {result['serial']:12.2f} {result['parallel']:14.2f} "
-                f"{result['serial'] / result['parallel']:7.2f}x "
-                f"{result['parallel'] / (floor / cores):13.2f}x "
-                f"{result['parallel'] / (lab_floor / cores):16.2f}x  "
-                f"{'yes' if result['same'] else 'NO'}"
-                + (f" ({result['failed']} failed)" if result["failed"] else "")
+                f"{name:38} {seconds:12.2f} {cpu:10.2f} {seconds / (floor / cores):14.2f}x"
+                f"  {'yes' if scores == reference_scores else 'NO'}"
             )
+        by_name = {name: (seconds, cpu) for name, seconds, cpu, _ in results}
+        sandboxed = by_name["parallel, warm kernels, feedback"]
+        bare = by_name["parallel, no sandbox, feedback"]
         print()
         print(
-            "CPU seconds per submission (grader and kernel; other programs' load does not "
-            "count): the speed on idle cores, if the work spreads evenly"
+            f"The sandbox's cost (warm, feedback, against no sandbox): "
+            f"{(sandboxed[0] / bare[0] - 1) * 100:+.0f}% wall, "
+            f"{(sandboxed[1] / bare[1] - 1) * 100:+.0f}% CPU per submission."
         )
         print(
-            f"{'class':8} {'serial':>8} {'parallel':>8} {'floor':>6} "
-            f"{'parallel/cores vs floor/cores':>30}"
-        )
-        for result in results:
-            print(
-                f"{result['kind']:8} {result['serial_cpu']:8.2f} {result['parallel_cpu']:8.2f} "
-                f"{floor_cpu:6.2f} {result['parallel_cpu'] / floor_cpu:29.2f}x"
-            )
-        print()
-        print(
-            f"{arguments.students} submissions per class, {arguments.workers} workers, "
-            f"parallel gradebook on {arguments.gradebook}, "
-            f"{cores} cores; load average {load_before:.1f} before, "
-            f"{os.getloadavg()[0]:.1f} after; {time.perf_counter() - started:.0f} s in all."
+            f"{arguments.students} {arguments.kind} submissions, {arguments.workers} workers,"
+            f" gradebook on {arguments.gradebook}, {cores} cores; load average"
+            f" {load_before:.1f} before, {os.getloadavg()[0]:.1f} after;"
+            f" {time.perf_counter() - started:.0f} s in all."
         )
     finally:
         if arguments.keep is None:

@@ -142,6 +142,8 @@ class Slot:
         self._reader = threading.Thread(target=self._read_events, daemon=True)
         self._ready = threading.Event()
         self._reader.start()
+        # The slot's cgroup joined by the launcher, before the sandbox started: count from here.
+        self.cpu_baseline = self._cgroup_cpu()
         if not self._ready.wait(ZYGOTE_START_SECONDS) or self.gone:
             try:
                 code = self.process.wait(5)
@@ -181,8 +183,14 @@ class Slot:
         return self.process.poll() is None
 
     def cpu_seconds(self):
-        """CPU time used so far by everything in this slot (the zygote and its kernels), from
-        its control group; 0 when the host keeps no such count."""
+        """CPU time used so far by everything in this slot since it started (the zygote and its
+        kernels), from its control group; 0 when the host keeps no such count."""
+        return self._cgroup_cpu() - self.cpu_baseline
+
+    cpu_baseline = 0.0
+
+    def _cgroup_cpu(self):
+        """The slot cgroup's CPU counter (it counts every earlier use of the slot's number too)."""
         try:
             lines = Path(f"/proc/{self.process.pid}/cgroup").read_text().splitlines()
         except OSError:
