@@ -142,8 +142,6 @@ class Slot:
         self._reader = threading.Thread(target=self._read_events, daemon=True)
         self._ready = threading.Event()
         self._reader.start()
-        # The slot's cgroup joined by the launcher, before the sandbox started: count from here.
-        self.cpu_baseline = self._cgroup_cpu()
         if not self._ready.wait(ZYGOTE_START_SECONDS) or self.gone:
             try:
                 code = self.process.wait(5)
@@ -153,6 +151,8 @@ class Slot:
             if code == sandbox_launch.SLOT_BUSY:
                 raise SlotBusy(self.number)
             raise SandboxUnavailable(f"the sandbox of slot {self.number} did not start")
+        # Kernels are counted from here (the zygote's one-off warm-up is not theirs).
+        self.cpu_baseline = self._cgroup_cpu()
 
     def _read_events(self):
         for line in self.process.stdout:
