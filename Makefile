@@ -5,10 +5,14 @@ PYTHON ?= $(shell command -v /usr/bin/python3 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready-$(shell cat requirements.txt | md5sum | cut -c1-12)
+# npm packages (package-lock.json): axe-core for the accessibility tests, the hub's proxy. The stamp
+# holds the lock file's hash, as hub/course_hub.py writes it, so neither reinstalls for the other.
+NODE_READY := node_modules/.lab21-stamp
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: setup release grade benchmark test lint clean hub test-hub
 
-setup: $(READY)
+setup: $(READY) $(NODE_READY) $(CHROMIUM)
 
 $(READY): requirements.txt
 	@echo "Setting up $(VENV) with the pinned packages (about a minute the first time)..."
@@ -17,6 +21,16 @@ $(READY): requirements.txt
 	# Make the repo's coursepack package importable in the venv and its kernels.
 	echo "$(CURDIR)" > "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/coursepack.pth"
 	touch $@
+
+$(NODE_READY): package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	sha256sum package-lock.json | cut -c1-16 | tr -d '\n' > $@
+
+# The accessibility tests drive Debian's Chromium with Playwright (which cannot download its own
+# browsers here). Installing it needs root, as the hub does.
+$(CHROMIUM):
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends chromium > /dev/null
 
 # Regenerate release/lab21 from the master notebook with nbgrader (commit the result).
 release: $(READY)
@@ -38,7 +52,7 @@ lint: $(READY)
 	$(BIN)/ruff check .
 	$(BIN)/python -m coursepack.notebook_lint
 
-test: lint
+test: setup lint
 	$(BIN)/pytest
 
 clean:

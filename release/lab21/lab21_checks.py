@@ -100,8 +100,9 @@ class DerivativeCalls:
             hidden_weight_update=hidden_weight_update,
             input_hidden_weight_update=input_hidden_weight_update,
         )
+        self.data = np.array(data, dtype=float)
         try:
-            return train_function(np.array(data, dtype=float), epochs)
+            return train_function(self.data.copy(), epochs)
         finally:
             self.namespace.update(originals)
 
@@ -116,19 +117,19 @@ class DerivativeCalls:
             for index in range(n_features)
         ]
 
-    def steps_with_moved_weights(self, n_features):
-        """In how many steps a derivative was taken after a weight of that step had moved.
-
-        A step is one row's calls: one hidden_weight_update and one input_hidden_weight_update
-        per input weight, in any order. Within a step every call should see the same weights,
-        and the H given to hidden_weight_update should be sigmoid(input_weights . row) for them.
-        """
+    def steps(self, n_features):
+        """The calls grouped by row: one hidden_weight_update and one input_hidden_weight_update
+        per input weight, in any order (the counts above are checked first)."""
         size = n_features + 1
+        return [self.calls[i : i + size] for i in range(0, len(self.calls) - size + 1, size)]
+
+    def steps_with_moved_weights(self, n_features):
+        """In how many rows a derivative was taken after a weight of that row had moved: every
+        derivative of a row should see the same weights and the same row."""
         moved = 0
-        for start in range(0, len(self.calls) - size + 1, size):
-            step = self.calls[start : start + size]
-            hidden = [call for call in step if call[0] == "hidden"]
+        for step in self.steps(n_features):
             inputs = [call for call in step if call[0] == "input"]
+            hidden = [call for call in step if call[0] == "hidden"]
             if len(hidden) != 1 or len(inputs) != n_features:
                 moved += 1
                 continue
@@ -139,7 +140,30 @@ class DerivativeCalls:
                 and np.array_equal(call[3], row)
                 for call in inputs
             )
-            expected_hidden = 1 / (1 + np.exp(-np.dot(weights, row)))
-            if not same or not np.isclose(hidden[0][4], expected_hidden, rtol=1e-9, atol=1e-12):
-                moved += 1
+            moved += not same
         return moved
+
+    def steps_with_other_hidden_value(self, n_features):
+        """In how many rows the H given to hidden_weight_update was not the hidden node's
+        output, sigmoid(input_weights . row), for the weights the row's other derivatives saw."""
+        other = 0
+        for step in self.steps(n_features):
+            inputs = [call for call in step if call[0] == "input"]
+            hidden = [call for call in step if call[0] == "hidden"]
+            if len(hidden) != 1 or not inputs:
+                other += 1
+                continue
+            expected = 1 / (1 + np.exp(-np.dot(inputs[0][2], inputs[0][3])))
+            other += not np.isclose(hidden[0][4], expected, rtol=1e-9, atol=1e-12)
+        return other
+
+    def epoch_orders(self, n_features):
+        """The order in which the rows were visited, one list of row numbers per epoch."""
+        features = self.data[:, :-1]
+        visited = []
+        for step in self.steps(n_features):
+            row = next(call[3] for call in step if call[0] == "input")
+            matches = np.flatnonzero(np.all(features == row, axis=1))
+            visited.append(int(matches[0]) if matches.size else -1)
+        n_rows = len(self.data)
+        return [visited[i : i + n_rows] for i in range(0, len(visited), n_rows)]

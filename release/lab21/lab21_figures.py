@@ -2,8 +2,8 @@
 
 Nothing in these figures depends on colour alone. Each kind of node has its own shape and is
 named under its column (input: squares, hidden: circles, output: hexagons); each class has its
-own marker; each curve has its own panel and title. The colours are from the Okabe-Ito palette,
-which stays distinguishable for the common forms of colour blindness.
+own marker; each curve has its own panel and title. The colours (mostly Okabe-Ito's palette)
+stay distinguishable for the common forms of colour blindness.
 
 Each drawing function shows its figure with a short text description (its "alt text"), which
 screen readers read and exported HTML keeps. Pass `ax=` to draw into your own axes instead;
@@ -17,9 +17,10 @@ import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch, RegularPolygon
 from matplotlib.ticker import MaxNLocator
 
-# Okabe-Ito colours. The hidden node is called Purple and the output Red in the lab's formulas,
-# so they get the palette's purple and its red (vermillion).
-LAYER_COLOURS = {"input": "#0072B2", "hidden": "#CC79A7", "output": "#D55E00"}
+# Okabe-Ito blue and vermillion, and a light purple (ColorBrewer). The hidden node is called
+# Purple and the output Red in the lab's formulas, so they get a purple and a red; the three stay
+# far apart for deuteranopia and protanopia too (tests/test_figures.py measures it).
+LAYER_COLOURS = {"input": "#0072B2", "hidden": "#C2A5CF", "output": "#D55E00"}
 LAYER_TEXT = {"input": "white", "hidden": "black", "output": "black"}  # legible on each fill
 LAYER_SHAPES = {"input": "square", "hidden": "circle", "output": "hexagon"}
 CLASS_COLOURS = {0: "#0072B2", 1: "#E69F00"}
