@@ -20,7 +20,7 @@ from coursepack.checks import GRADED_FUNCTIONS
 from coursepack.submissions import RELEASE_FOLDER, answer_cells, reference_answers
 
 RELEASED = nbformat.read(RELEASE_FOLDER / "lab21.ipynb", as_version=4)
-VISIBLE_TEST = re.compile(r'^with visible_test\("Part (\w)", (\w+)\):', re.MULTILINE)
+VISIBLE_TEST = re.compile(r'^with visible_test\("Part (\w)", (\w+)[,)]', re.MULTILINE)
 SET_UP = ("imports", "load_data")  # the cells every later cell relies on
 
 
@@ -59,16 +59,21 @@ def set_up():
     sys.path.remove(str(RELEASE_FOLDER))
 
 
-def run_visible_test(set_up, function, answers):
-    """Run `function`'s visible test after the answer cells `answers` (grade_id -> source).
+def run_visible_test(set_up, function, answers, first=()):
+    """Run `function`'s visible test after the answer cells `answers` (grade_id -> source), and
+    after the visible tests of the functions `first`, whatever their outcome.
 
     Returns (None, printed text) when it passes, or (the exception, printed text).
     """
     namespace = dict(set_up)
+    sys.modules["lab21_checks"].RESULTS.clear()  # a fresh kernel knows no earlier results
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
         for grade_id in CODE_ANSWERS:
             exec(compile(answers[grade_id], f"<answer {grade_id}>", "exec"), namespace)
+        for earlier in first:
+            with contextlib.suppress(Exception):
+                exec(compile(TESTS[earlier][1], f"<visible test of {earlier}>", "exec"), namespace)
         try:
             exec(compile(TESTS[function][1], f"<visible test of {function}>", "exec"), namespace)
         except Exception as error:  # the test failed: that is the result
@@ -153,3 +158,18 @@ def test_firstNN_loop_rules_are_checked_with_reasons(set_up):
     (entry,) = [e for e in BANK if e.name == "inlines_derivatives"]
     error, _ = run_visible_test(set_up, "firstNN", with_entry(entry))
     assert "called hidden_weight_update 0 times; expected once per row per epoch: 40" in str(error)
+
+
+def test_a_part_failing_because_of_another_says_which(set_up):
+    """Visible tests use the student's own functions: a wrong lead_coef also fails Part F's
+    visible test, which then names Part E's function as the one to fix first."""
+    wrong = {e.name: e for e in BANK if e.function == "lead_coef"}["of_output"]
+    answers = with_entry(wrong)
+    error, _ = run_visible_test(set_up, "hidden_weight_update", answers, first=["lead_coef"])
+    assert isinstance(error, AssertionError)
+    assert error.__notes__ == [
+        "(it uses lead_coef, which fails its own visible tests: fix that first)"
+    ]
+    # Without lead_coef's own failure on record, no note: the message is about Part F alone.
+    error, _ = run_visible_test(set_up, "hidden_weight_update", answers)
+    assert not getattr(error, "__notes__", None)

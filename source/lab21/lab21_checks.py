@@ -3,7 +3,8 @@
 - `visible_test(part, function)` wraps the checks of one part. When they pass, it prints one
   line saying so. When your function is not written yet (it still raises NotImplementedError),
   it says that in two short lines instead of a long traceback. A failed check shows as usual.
-  Warnings are shown as ordinary output, because they cost no points.
+  Warnings are shown as ordinary output, because they cost no points. A part whose function
+  calls one that fails its own visible tests says so, so that you fix that one first.
 - `DerivativeCalls` watches which derivatives `firstNN` asks for while it trains, so that the
   visible test of Part J can check the training loop's rules.
 
@@ -39,13 +40,20 @@ def _raised_in(error):
     return frame.tb_frame.f_code.co_name
 
 
+# function name -> whether its visible tests passed when last run (see `uses` below)
+RESULTS = {}
+
+
 @contextlib.contextmanager
-def visible_test(part, function):
+def visible_test(part, function, uses=()):
     """Run one part's visible checks; say briefly that they pass, or that `function` is unwritten.
 
+    uses: the lab's functions that `function` calls. When a check fails and one of them failed
+    its own visible tests, the failure says so: fix that part first.
     Warnings and other text on stderr are shown as ordinary output: they cost no points.
     """
     name = getattr(function, "__name__", repr(function))
+    RESULTS[name] = False
     try:
         with contextlib.redirect_stderr(sys.stdout):
             yield
@@ -59,6 +67,16 @@ def visible_test(part, function):
             f"{part} cannot be checked yet:",
             f"{name} calls {culprit}, which still raises NotImplementedError.",
         ) from None
+    except Exception as error:
+        failing = [used.__name__ for used in uses if RESULTS.get(used.__name__) is False]
+        if failing:
+            one = len(failing) == 1
+            error.add_note(
+                f"(it uses {', '.join(failing)}, which fail{'s its' if one else ' their'} own"
+                f" visible tests: fix {'that' if one else 'those'} first)"
+            )
+        raise
+    RESULTS[name] = True
     print(f"{part}: {name} passes the visible tests.")
 
 
