@@ -36,8 +36,8 @@ from coursepack.submissions import nbgrader_meta
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # What each hidden suite of a part with several is about, for the report card.
 SUITE_TITLES = {
-    "firstNN_contract": "the contract: what it returns and how it trains",
-    "firstNN_accuracy": "learning: accuracy on six training runs",
+    "firstNN_contract": "The contract: what it returns and how it trains",
+    "firstNN_accuracy": "Learning: accuracy on six training runs",
 }
 UNKNOWN_COMMAND = re.compile(r">\\[A-Za-z]+<")
 PART_HEADING = re.compile(r"^#+ Part (\w+) \((\d+(?:\.\d+)?) points?\): (.+)$", re.MULTILINE)
@@ -257,7 +257,13 @@ def _suite(meta, verdict, points, earned):
 
 def not_run_summary(not_run):
     """[(reason, how many cells)] for the cells not run when grading, most common first."""
-    return Counter(not_run.values()).most_common()
+    return [
+        (capitalised(reason), count) for reason, count in Counter(not_run.values()).most_common()
+    ]
+
+
+def capitalised(text):
+    return text[:1].upper() + text[1:]
 
 
 def one_line(reason):

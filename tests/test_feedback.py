@@ -105,7 +105,7 @@ def test_report_card_from_a_hand_made_record():
     assert (parts["J"]["earned"], parts["J"]["points"]) == (3.0, 8.0)
     assert parts["I"]["manual"] and parts["I"]["pending"] and card["pending"] == [parts["I"]]
     assert card["possible"] == 31 and card["earned"] == pytest.approx(31 - 1.71 - 5 - 3)
-    assert card["not_run"] == [("an unchanged demo cell", 2), ("other", 1)]
+    assert card["not_run"] == [("An unchanged demo cell", 2), ("Other", 1)]
     assert card["notices"] == ["repaired: the notebook was renamed"]
 
 
@@ -171,7 +171,7 @@ def test_the_page_opens_with_the_report_card(feedback):
     # The parts that lost points list their failed checks' messages, in the report itself.
     assert "Part E: lead_coef, 0 of 3 points" in report
     assert "lead_coef(0) returned 0, expected 0.25" in report
-    assert "learning: accuracy on six training runs, 0 of 5 points" in report
+    assert "Learning: accuracy on six training runs, 0 of 5 points" in report
     assert "accuracy 0.01; at least 0.95 is needed" in report
     assert report.index("Part E: lead_coef, 0 of 3") < html.index("Your notebook, as it was")
 
