@@ -10,9 +10,20 @@ READY := $(VENV)/.ready-$(shell cat requirements.txt | md5sum | cut -c1-12)
 NODE_READY := node_modules/.lab21-stamp
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup release grade benchmark test lint clean hub test-hub
+.PHONY: setup system-packages release grade benchmark test lint clean hub test-hub postgres
 
-setup: $(READY) $(NODE_READY) $(CHROMIUM)
+setup: system-packages $(READY) postgres $(NODE_READY) $(CHROMIUM)
+
+# Debian packages the course needs, pinned: bubblewrap is the sandbox that student code runs in
+# while it is graded (coursepack/sandbox.py). Installed when missing (as root), else explained.
+DEBIAN_PACKAGES := bubblewrap=0.8.0-2+deb12u1
+system-packages:
+	@command -v bwrap >/dev/null && command -v setpriv >/dev/null && exit 0; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "The grading sandbox needs Debian packages: sudo apt-get install $(DEBIAN_PACKAGES)"; \
+	  exit 1; fi; \
+	echo "Installing $(DEBIAN_PACKAGES) (the grading sandbox)..."; \
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES) util-linux
 
 $(READY): requirements.txt
 	@echo "Setting up $(VENV) with the pinned packages (about a minute the first time)..."
@@ -27,28 +38,48 @@ $(NODE_READY): package-lock.json
 	sha256sum package-lock.json | cut -c1-16 | tr -d '\n' > $@
 
 # The accessibility tests drive Debian's Chromium with Playwright (which cannot download its own
-# browsers here). Installing it needs root, as the hub does.
+# browsers here). Installed when missing (as root), else explained.
 $(CHROMIUM):
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends chromium > /dev/null
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "The accessibility tests need Debian's Chromium: sudo apt-get install chromium"; \
+	  exit 1; fi; \
+	echo "Installing chromium (Debian) for the accessibility tests..."; \
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium > /dev/null
+
+# Debian's PostgreSQL server binaries: the tests also run the gradebook on a private server
+# (coursepack/postgres.py). Installed as root where missing; no system cluster is created or
+# started (createcluster.d), the tests start and stop their own.
+POSTGRES_PACKAGE := postgresql-15
+postgres:
+	@test -x /usr/lib/postgresql/15/bin/initdb || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing $(POSTGRES_PACKAGE) (Debian) for the PostgreSQL gradebook tests..."; \
+	    mkdir -p /etc/postgresql-common/createcluster.d && \
+	    echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/lab21.conf && \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends $(POSTGRES_PACKAGE) > /dev/null; \
+	  else \
+	    echo "note: $(POSTGRES_PACKAGE) is missing; as root, 'make setup' installs it" \
+	      "(until then the PostgreSQL gradebook tests are skipped)"; \
+	  fi; }
 
 # Regenerate release/lab21 from the master notebook with nbgrader (commit the result).
-release: $(READY)
+release: setup
 	$(BIN)/python -m coursepack.build
 
 # Build the release, autograde the bundled sample class with nbgrader (in parallel), print the
 # grades and write the class report (class_report/index.html).
-grade: $(READY)
+grade: setup
 	$(BIN)/python -m coursepack.build
 	$(BIN)/python -m coursepack.grade
 
 # Figures for the lab (notebook run time, firstNN), then serial nbgrader vs the parallel
 # command on scratch classes of 100 (about half an hour).
-benchmark: $(READY)
+benchmark: setup
 	$(BIN)/python -m coursepack.benchmark_lab
 	$(BIN)/python -m coursepack.benchmark_class --students 100
 
-lint: $(READY)
+lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m coursepack.notebook_lint
 

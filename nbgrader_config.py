@@ -9,8 +9,9 @@ c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 c.CourseDirectory.course_id = "lab21"
 c.CourseDirectory.root = str(Path(__file__).resolve().parent)
 
-# Before each submission is graded: repair what would stop nbgrader (a renamed notebook,
-# broken JSON, lost metadata, deleted or duplicated cells) and clear stale autograded scores.
+# Before each submission is graded: repair what would stop nbgrader or grade it out of the
+# release's order (a renamed notebook, broken JSON, lost or foreign nbgrader metadata, deleted,
+# duplicated or moved cells), clear stale autograded scores and note the manual ones.
 c.Autograde.pre_convert_hook = pre_convert_hook
 
 # A test cell that runs longer than this is stopped and scores 0; later cells still run.
@@ -28,7 +29,17 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
+    "coursepack.nbgrader_plugins.CheckCellMetadata",
+    # Manual scores stay the ones a person gave: any changed while grading is put back.
+    "coursepack.nbgrader_plugins.KeepManualScores",
+]
+# nbgrader's own clean-up before grading, with the same faster metadata check.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "coursepack.nbgrader_plugins.CheckCellMetadata",
 ]
 
 # Keep the grading record (flags, restarts) that GuardedExecute leaves in the notebook.

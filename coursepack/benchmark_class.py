@@ -1,6 +1,7 @@
 """How close class grading comes to the speed limit: a script, not a test.
 
     python -m coursepack.benchmark_class --students 100 [--workers N] [--classes correct,mixed]
+                                         [--gradebook sqlite|postgresql]
 
 For each class (N all-correct submissions; N mixed ones cycling through the sample class's
 answer files), in scratch courses, it times plain serial `nbgrader autograde` and the parallel
@@ -19,6 +20,7 @@ one-off start (about 3 s of imports).
 """
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
@@ -31,9 +33,9 @@ from pathlib import Path
 from coursepack import ASSIGNMENT
 from coursepack.build import run_nbgrader
 from coursepack.classgrade import cpu_seconds_so_far, grade_class
-from coursepack.course import copy_course
+from coursepack.course import Course, copy_course
 from coursepack.grade import SAMPLE_CLASS
-from coursepack.submissions import parse_answer_file, submission_notebook, write_submission
+from coursepack.submissions import parse_answer_file, submission_notebook, submit
 
 FLOOR_CODE = "import numpy, pandas, matplotlib, seaborn"
 
@@ -86,18 +88,17 @@ def class_answers(kind, size):
 
 
 def write_class(course, answers):
+    course = Course.at(course)
     notebooks = {}  # the same answers make the same notebook: build each once
     for student, (base, cells) in answers.items():
         key = (base, tuple(sorted(cells.items())))
         if key not in notebooks:
             notebooks[key] = submission_notebook(cells, base)
-        write_submission(course / "submitted" / student / ASSIGNMENT, notebooks[key])
+        submit(course, student, notebooks[key])
 
 
 def gradebook_scores(course):
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+    with Course.at(course).gradebook() as gradebook:
         return {
             (submission.student.id, grade.name): grade.auto_score
             for submission in gradebook.assignment_submissions(ASSIGNMENT)
@@ -106,10 +107,17 @@ def gradebook_scores(course):
         }
 
 
-def benchmark_class(kind, size, workers, scratch):
+def benchmark_class(kind, size, workers, scratch, postgres=None):
+    """Serial nbgrader (SQLite) against the parallel command (its gradebook on the PostgreSQL
+    server `postgres` if given, else SQLite) on one class."""
     base = copy_course(scratch / kind / "base")  # with a gradebook that knows the assignment
     serial = Path(shutil.copytree(base, scratch / kind / "serial"))
-    parallel = Path(shutil.copytree(base, scratch / kind / "parallel"))
+    if postgres is None:
+        parallel = Path(shutil.copytree(base, scratch / kind / "parallel"))
+    else:
+        db_url = postgres.create_database(f"lab21_benchmark_{kind}")
+        parallel = copy_course(scratch / kind / "parallel",
+                               config_lines=[f"c.CourseDirectory.db_url = {db_url!r}"])
     answers = class_answers(kind, size)
     write_class(serial, answers)
     write_class(parallel, answers)
@@ -123,7 +131,8 @@ def benchmark_class(kind, size, workers, scratch):
     print(f"[{kind}] parallel: coursepack.classgrade with {workers} workers...", flush=True)
     summary = grade_class(parallel, workers=workers, force=True, feedback=False)
     same = gradebook_scores(serial) == gradebook_scores(parallel)
-    graded_notebook = next((parallel / "autograded").glob(f"*/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"))
+    parallel_course = Course.at(parallel)
+    graded_notebook = parallel_course.notebook("autograded", parallel_course.students()[0])
     return {
         "kind": kind,
         "serial": serial_seconds / size,
@@ -146,6 +155,12 @@ def main(argv=None):
         help="which classes to grade: correct, mixed or both (default)",
     )
     parser.add_argument("--keep", type=Path, help="keep the scratch courses in this folder")
+    parser.add_argument(
+        "--gradebook",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="the parallel command's gradebook: SQLite (default) or a private PostgreSQL server",
+    )
     arguments = parser.parse_args(argv)
     cores = os.cpu_count() or 1
     scratch = arguments.keep or Path(tempfile.mkdtemp(prefix="lab21-benchmark-"))
@@ -158,10 +173,16 @@ def main(argv=None):
             f"({floor_cpu:.2f} CPU s); floor/cores = {floor / cores:.2f} s on {cores} cores",
             flush=True,
         )
-        results = [
-            benchmark_class(kind, arguments.students, arguments.workers, scratch)
-            for kind in arguments.classes.split(",")
-        ]
+        with contextlib.ExitStack() as stack:
+            postgres = None
+            if arguments.gradebook == "postgresql":
+                from coursepack.postgres import PostgresServer
+
+                postgres = stack.enter_context(PostgresServer())
+            results = [
+                benchmark_class(kind, arguments.students, arguments.workers, scratch, postgres)
+                for kind in arguments.classes.split(",")
+            ]
         lab_floor = notebook_floor(results[0]["notebook"])
         print(f"Notebook floor (one graded notebook run by nbclient alone): {lab_floor:.2f} s")
         print()
@@ -195,6 +216,7 @@ def main(argv=None):
         print()
         print(
             f"{arguments.students} submissions per class, {arguments.workers} workers, "
+            f"parallel gradebook on {arguments.gradebook}, "
             f"{cores} cores; load average {load_before:.1f} before, "
             f"{os.getloadavg()[0]:.1f} after; {time.perf_counter() - started:.0f} s in all."
         )

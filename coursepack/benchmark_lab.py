@@ -9,7 +9,6 @@
 """
 
 import random
-import shutil
 import statistics
 import tempfile
 import time
@@ -21,11 +20,11 @@ from nbclient import NotebookClient
 
 from coursepack.build import run_nbgrader
 from coursepack.checks import FIRSTNN_EPOCHS
-from coursepack.course import copy_course
+from coursepack.course import Course, copy_course, repo_course
 from coursepack.dataset import make_rows
 from coursepack.grade import SAMPLE_CLASS, grade_sample_class, write_sample_class
 from coursepack.reference import load_reference
-from coursepack.submissions import SOURCE_NOTEBOOK, write_from_answer_file
+from coursepack.submissions import parse_answer_file, submission_notebook, submit
 
 NOTEBOOK_EPOCHS = 20  # the master notebook's "try it" run
 
@@ -41,9 +40,10 @@ def seconds(action, repeat):
 
 
 def run_master_notebook():
-    notebook = nbformat.read(SOURCE_NOTEBOOK, as_version=4)
+    source = repo_course().notebook("source")
+    notebook = nbformat.read(source, as_version=4)
     client = NotebookClient(
-        notebook, timeout=120, resources={"metadata": {"path": str(SOURCE_NOTEBOOK.parent)}}
+        notebook, timeout=120, resources={"metadata": {"path": str(source.parent)}}
     )
     started = time.perf_counter()
     with client.setup_kernel():
@@ -56,18 +56,18 @@ def run_master_notebook():
 
 def serial_autograde(folder, stock, copies=3):
     """Seconds per submission for one `nbgrader autograde` of `copies` sample classes."""
-    course = copy_course(Path(folder) / ("stock" if stock else "course"))
+    course = Course.at(copy_course(Path(folder) / ("stock" if stock else "course")))
     if stock:
-        config = course / "nbgrader_config.py"
+        config = course.home / "nbgrader_config.py"
         text = config.read_text().replace(
             '"coursepack.guarded_execute.GuardedExecute"', '"nbgrader.preprocessors.Execute"'
         )
         config.write_text(text.replace("c.Autograde.pre_convert_hook = pre_convert_hook", ""))
     count = 0
     for copy in range(copies):
-        for answers in sorted(SAMPLE_CLASS.glob("*.py")):
-            written = write_from_answer_file(answers, course / "submitted").parent
-            shutil.move(written, written.with_name(f"{answers.stem}_{copy}"))
+        for answer_file in sorted(SAMPLE_CLASS.glob("*.py")):
+            base, answers = parse_answer_file(answer_file.read_text())
+            submit(course, f"{answer_file.stem}_{copy}", submission_notebook(answers, base))
             count += 1
     started = time.perf_counter()
     run_nbgrader("autograde", "lab21", "--force", course_root=course)

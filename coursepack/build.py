@@ -24,7 +24,12 @@ def venv_environment():
 
 
 def run_nbgrader(*args, course_root=COURSE_ROOT):
-    """Run one nbgrader command in the course folder; raise with its log when it fails."""
+    """Run one nbgrader command in the course folder (a Course, or the folder of its
+    nbgrader_config.py); raise with its log when it fails."""
+    from coursepack.course import Course
+
+    if isinstance(course_root, Course):
+        course_root = course_root.home
     done = subprocess.run(
         nbgrader_command(*args),
         cwd=course_root,
@@ -38,12 +43,16 @@ def run_nbgrader(*args, course_root=COURSE_ROOT):
 
 
 def build_release(course_root=COURSE_ROOT):
+    """Run generate_assignment; return the release folder (from the course's CourseDirectory)."""
+    from coursepack.course import as_course
+
+    course = as_course(course_root)
     # generate_assignment also needs the assignment in the gradebook; it adds it itself.
-    run_nbgrader("generate_assignment", ASSIGNMENT, "--force", course_root=course_root)
-    return Path(course_root) / "release" / ASSIGNMENT
+    run_nbgrader("generate_assignment", ASSIGNMENT, "--force", course_root=course)
+    return course.folder("release")
 
 
 if __name__ == "__main__":
     release = build_release()
     files = ", ".join(sorted(path.name for path in release.iterdir()))
-    print(f"Release built: {release.relative_to(COURSE_ROOT)}/ ({files})")
+    print(f"Release built: {release}/ ({files})")

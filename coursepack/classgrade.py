@@ -7,9 +7,12 @@ way `nbgrader autograde` does, then runs nbgrader's `Autograde` and `GenerateFee
 converters for one student at a time. Verdicts, gradebook rows and feedback are therefore
 nbgrader's own; only the scheduling is ours.
 
-Re-running grades only the submissions whose files (or the course's grading code) changed
-since they were last graded; `--force` grades everyone. A record of every run (content hash,
-outcome, seconds) is kept in autograded/grading_record.json; the class report reads it.
+Re-running grades only the submissions whose files changed since they were last graded, and
+every submission when anything else that can change a verdict changed (`grader_inputs`: the
+grading package, the reference answers, the source and release folders, the nbgrader
+configuration, the pinned packages); `--force` grades everyone. A record of every run (content
+hashes, outcome, seconds) is kept in the autograded folder (grading_record.json); the class
+report reads it. Folders and the gradebook come from the course's CourseDirectory.
 """
 
 import argparse
@@ -30,16 +33,10 @@ from pathlib import Path
 
 from coursepack import ASSIGNMENT, COURSE_ROOT
 from coursepack.build import venv_environment
+from coursepack.course import CONFIG_FILE, Course, as_course
 
 RECORD_NAME = "grading_record.json"
-# Files whose change alters verdicts without any submission changing: they force a re-grade.
-GRADING_CODE = (
-    "hidden_tests.py",
-    "reference.py",
-    "dataset.py",
-    "nbgrader_plugins.py",
-    "preflight.py",
-)
+NOT_HASHED = ("__pycache__", ".ipynb_checkpoints", ".pytest_cache")
 # nbgrader's SQLite gradebook is written by every worker; a writer waits this long for the
 # lock instead of failing at once (the default of 5 s is too short on a busy machine).
 SQLITE_BUSY_SECONDS = 120
@@ -64,51 +61,110 @@ class Outcome:
     log_tail: str = ""
     graded_at: float = 0.0
     cpu_seconds: float = 0.0  # this worker's and its kernel's, whatever else the machine runs
+    phases: dict = field(default_factory=dict)  # seconds by step (see grading_timings)
 
 
 # ----------------------------------------------------------------------------------------------
 # Which submissions need grading
 
 
-def submitted_students(course_root):
-    """Student ids with a submitted/<student>/lab21/ folder, sorted."""
-    submitted = Path(course_root) / "submitted"
-    return sorted(p.parent.name for p in submitted.glob(f"*/{ASSIGNMENT}") if p.is_dir())
+def submitted_students(course):
+    """Student ids with a submitted folder for the assignment, sorted."""
+    return as_course(course).students("submitted")
 
 
 def folder_sha256(folder, digest=None):
-    """Hash of every file under `folder`: relative paths and contents, in a stable order."""
+    """Hash of every file under `folder`: relative paths and contents, in a stable order.
+
+    Caches (__pycache__, checkpoints) are left out: they change without the code changing.
+    """
     digest = digest or hashlib.sha256()
     folder = Path(folder)
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    files = (
+        path
+        for path in folder.rglob("*")
+        if path.is_file()
+        and not any(part in NOT_HASHED for part in path.relative_to(folder).parts)
+        and path.suffix != ".pyc"
+    )
+    for path in sorted(files):
         digest.update(str(path.relative_to(folder)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest
 
 
-def grader_sha256(course_root):
-    """Hash of what decides verdicts besides the submission: source, config, grading code."""
-    course_root = Path(course_root)
-    digest = folder_sha256(course_root / "source" / ASSIGNMENT)
-    digest.update((course_root / "nbgrader_config.py").read_bytes())
-    for name in GRADING_CODE:
-        path = Path(__file__).with_name(name)
-        if path.exists():
-            digest.update(name.encode() + path.read_bytes())
+def grader_inputs(course, pack_root=COURSE_ROOT):
+    """(label, path) of every file or folder besides a submission that can change a verdict:
+    the grading package (checks, probes, guards, repairs, plugins), the reference answers, the
+    course's source and release folders (the notebook and its files) and the pinned package
+    versions. With the nbgrader configuration (`grading_configuration`), they make the grader's
+    hash: a change to any re-grades every submission.
+
+    pack_root: where the course pack's own files are (the running package's repository).
+    """
+    course = as_course(course)
+    return [
+        ("grading package", pack_root / "coursepack"),
+        ("reference answers", pack_root / "solutions"),
+        ("source folder", course.folder("source")),
+        ("release folder", course.folder("release")),
+        ("pinned packages", pack_root / "requirements.txt"),
+    ]
+
+
+# Where things are kept, not how they are graded: moving the gradebook to PostgreSQL or the
+# folders elsewhere re-grades nothing.
+LOCATION_SETTINGS = ("root", "db_url", "directory_structure")
+
+
+def grading_configuration(course):
+    """The course's nbgrader configuration as loaded (nbgrader_config.py and the Jupyter
+    config folders), in a stable text form, less the settings that only say where things are.
+    Callables (the pre-convert hook) are named by their import path."""
+    config = as_course(course).coursedir.config
+    settings = {
+        section: {
+            key: value
+            for key, value in values.items()
+            if not (section == "CourseDirectory"
+                    and (key in LOCATION_SETTINGS or key.endswith("_directory")))
+        }
+        for section, values in config.items()
+    }
+
+    def named(value):
+        if callable(value):
+            return f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', value)}"
+        return repr(value)
+
+    return json.dumps(settings, sort_keys=True, default=named)
+
+
+def grader_sha256(course, pack_root=COURSE_ROOT):
+    """Hash of what decides verdicts besides the submission: grader_inputs and the grading
+    configuration."""
+    course = as_course(course)
+    digest = hashlib.sha256(grading_configuration(course).encode() + b"\0")
+    for label, path in grader_inputs(course, pack_root):
+        digest.update(label.encode() + b"\0")
+        if path.is_dir():
+            folder_sha256(path, digest)
+        elif path.exists():
+            digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
-def submission_sha256(course_root, student):
-    return folder_sha256(Path(course_root) / "submitted" / student / ASSIGNMENT).hexdigest()
+def submission_sha256(course, student):
+    return folder_sha256(as_course(course).folder("submitted", student)).hexdigest()
 
 
-def record_path(course_root):
-    return Path(course_root) / "autograded" / RECORD_NAME
+def record_path(course):
+    return as_course(course).step_root("autograded") / RECORD_NAME
 
 
-def read_record(course_root):
+def read_record(course):
     """{student: outcome dict} of the last run that graded each student; {} when none."""
-    path = record_path(course_root)
+    path = record_path(course)
     if not path.exists():
         return {}
     try:
@@ -117,27 +173,27 @@ def read_record(course_root):
         return {}  # an unreadable record only costs a full re-grade
 
 
-def write_record(course_root, students):
-    path = record_path(course_root)
+def write_record(course, students):
+    path = record_path(course)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps({"assignment": ASSIGNMENT, "students": students}, indent=1))
     temporary.replace(path)  # atomic: an interrupted run never leaves half a record
 
 
-def autograded_notebook(course_root, student):
-    return Path(course_root) / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+def autograded_notebook(course, student):
+    return as_course(course).notebook("autograded", student)
 
 
-def needs_grading(course_root, student, previous, grader_hash):
+def needs_grading(course, student, previous, grader_hash):
     """True unless this exact submission was graded successfully by this exact grader."""
     if not previous or previous.get("status") != GRADED:
         return True
     if previous.get("grader_sha256") != grader_hash:
         return True
-    if previous.get("submission_sha256") != submission_sha256(course_root, student):
+    if previous.get("submission_sha256") != submission_sha256(course, student):
         return True
-    return not autograded_notebook(course_root, student).exists()
+    return not autograded_notebook(course, student).exists()
 
 
 def grading_flags(notebook_path):
@@ -166,27 +222,30 @@ def last_error_line(log_text):
     return errors[-1][:300] if errors else "nbgrader reported an error"
 
 
-def load_nbgrader_app(course_root):
-    """nbgrader's autograde application, configured exactly as the CLI in this folder would be."""
+def load_nbgrader_app(course_home, unsafe_no_sandbox=False):
+    """nbgrader's autograde application, configured exactly as the CLI in this folder would be
+    (plus, only when asked for by name, grading without the sandbox)."""
     from nbgrader.apps import AutogradeApp
 
-    os.chdir(course_root)
+    os.chdir(course_home)
     app = AutogradeApp()
     app.initialize([ASSIGNMENT])
+    if unsafe_no_sandbox:
+        app.config.GuardedExecute.unsafe_no_sandbox = True
     db_url = app.coursedir.db_url
     if db_url.startswith("sqlite:///") and "?" not in db_url:
         app.coursedir.db_url = f"{db_url}?timeout={SQLITE_BUSY_SECONDS}"
     return app
 
 
-def grade_one(app, course_root, student, feedback=True):
+def grade_one(app, student, feedback=True):
     """Autograde one student and make their feedback with nbgrader's converters."""
     from nbgrader.converters import Autograde, GenerateFeedback, NbGraderException
 
     log_buffer = _LogBuffer()
     app.log.handlers[:] = [log_buffer]
     started, cpu_before = time.perf_counter(), cpu_seconds_so_far()
-    status, error, notices = GRADED, "", []
+    status, error, notices, phases = GRADED, "", [], {}
     try:
         # Repairs and the reset of stale scores run inside Autograde, as nbgrader's
         # pre_convert_hook (coursepack/preflight.py); their notices come back in the notebook.
@@ -195,16 +254,21 @@ def grade_one(app, course_root, student, feedback=True):
         for converter_class in (Autograde, GenerateFeedback) if feedback else (Autograde,):
             converter = converter_class(coursedir=app.coursedir, parent=app)
             converter.force = True  # the caller decided this student needs (re)grading
+            began = time.perf_counter()
             converter.start()
+            phases[converter_class.__name__] = round(time.perf_counter() - began, 4)
     except NbGraderException:
         status, error = FAILED, last_error_line(log_buffer.text())
     except Exception as exception:  # a crash in our own step must not stop the class
         status, error = FAILED, f"{type(exception).__name__}: {exception}"
         log_buffer.write(traceback.format_exc())
-    if status == GRADED and not autograded_notebook(course_root, student).exists():
+    graded_notebook = Course(app.coursedir).notebook("autograded", student)
+    if status == GRADED and not graded_notebook.exists():
         status, error = FAILED, "nbgrader wrote no autograded notebook"
-    flags, recorded_notices = grading_flags(autograded_notebook(course_root, student))
+    flags, recorded_notices = grading_flags(graded_notebook)
+    phases.update(grading_timings(graded_notebook, phases))
     return Outcome(
+        phases=phases,
         student=student,
         status=status,
         seconds=time.perf_counter() - started,
@@ -217,10 +281,30 @@ def grade_one(app, course_root, student, feedback=True):
 
 
 def cpu_seconds_so_far():
-    """CPU time of this process and of its finished children (a student's kernel, once shut
-    down): unlike wall time, it does not grow when other programs load the machine."""
+    """CPU time of this process, its finished children and the sandboxes it used (students'
+    kernels run there): unlike wall time, it does not grow when other programs load the machine."""
+    from coursepack.sandbox import slot_pool
+
     times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
+    own = times.user + times.system + times.children_user + times.children_system
+    return own + slot_pool().cpu_seconds()
+
+
+def grading_timings(notebook_path, phases):
+    """Where one submission's grading time went: the Execute step's phases (kernel start,
+    cells, each hidden suite...), and nbgrader's own steps (Autograde without Execute)."""
+    try:
+        metadata = json.loads(Path(notebook_path).read_text()).get("metadata", {})
+    except (OSError, ValueError):
+        return {}
+    timings = dict((metadata.get("lab21_grading") or {}).get("timings") or {})
+    execute = timings.pop("total", None)
+    if execute is not None and "Autograde" in phases:
+        timings["nbgrader steps"] = round(max(0.0, phases["Autograde"] - execute), 4)
+    return {
+        f"execute: {name}" if name != "nbgrader steps" else name: seconds
+        for name, seconds in timings.items()
+    }
 
 
 class _LogBuffer(logging.Handler):
@@ -241,7 +325,7 @@ class _LogBuffer(logging.Handler):
         return "\n".join(self.lines)
 
 
-def worker_main(course_root, connection, log_file, feedback=True):
+def worker_main(course_home, connection, log_file, feedback=True, unsafe_no_sandbox=False):
     """Serve students from `connection` until told to stop (None)."""
     # Ctrl-C is the parent's to handle: it stops the workers and their kernels itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -251,7 +335,7 @@ def worker_main(course_root, connection, log_file, feedback=True):
     os.dup2(descriptor, 2)
     os.environ.update(venv_environment())
     try:
-        app = load_nbgrader_app(course_root)
+        app = load_nbgrader_app(course_home, unsafe_no_sandbox)
         connection.send(("ready", None))
     except Exception:
         connection.send(("broken", traceback.format_exc()))
@@ -260,7 +344,7 @@ def worker_main(course_root, connection, log_file, feedback=True):
         student = connection.recv()
         if student is None:
             return
-        connection.send(("done", asdict(grade_one(app, course_root, student, feedback))))
+        connection.send(("done", asdict(grade_one(app, student, feedback))))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -285,11 +369,11 @@ def kill_process_tree(pid):
 
 
 class _Worker:
-    def __init__(self, context, course_root, log_file, feedback):
+    def __init__(self, context, course_home, log_file, feedback, unsafe_no_sandbox):
         self.connection, child_end = multiprocessing.Pipe()
         self.process = context.Process(
             target=worker_main,
-            args=(str(course_root), child_end, str(log_file), feedback),
+            args=(str(course_home), child_end, str(log_file), feedback, unsafe_no_sandbox),
             daemon=True,
         )
         self.process.start()
@@ -319,15 +403,21 @@ class _Worker:
 
 
 def grade_students(
-    course_root, students, workers, timeout=DEFAULT_TIMEOUT, on_outcome=None, feedback=True
+    course_root,
+    students,
+    workers,
+    timeout=DEFAULT_TIMEOUT,
+    on_outcome=None,
+    feedback=True,
+    unsafe_no_sandbox=False,
 ):
     """Grade `students` on `workers` processes, calling on_outcome(Outcome) as each finishes.
 
     Returns the outcomes in the order they finished. A student whose grading outlives `timeout`
     seconds, or whose worker dies, is recorded as such; its worker is replaced.
     """
-    course_root = Path(course_root).resolve()
-    logs = course_root / "autograded" / "grading_logs"
+    course = as_course(course_root)
+    logs = course.step_root("autograded") / "grading_logs"
     logs.mkdir(parents=True, exist_ok=True)
     context = multiprocessing.get_context("forkserver")
     # Workers fork from a server that has imported nbgrader once: no 3 s import per worker.
@@ -340,7 +430,8 @@ def grade_students(
     def spawn():
         nonlocal spawned
         spawned += 1
-        pool.append(_Worker(context, course_root, logs / f"worker-{spawned}.log", feedback))
+        log_file = logs / f"worker-{spawned}.log"
+        pool.append(_Worker(context, course.home, log_file, feedback, unsafe_no_sandbox))
 
     def finish(worker, outcome):
         outcomes.append(outcome)
@@ -452,23 +543,31 @@ def grade_class(
     timeout=DEFAULT_TIMEOUT,
     progress=True,
     feedback=True,
+    unsafe_no_sandbox=False,
 ):
-    """Grade every new or changed submission in course_root/submitted; return a RunSummary."""
-    course_root = Path(course_root).resolve()
+    """Grade every new or changed submission of the course; return a RunSummary.
+
+    course_root: a Course, or the folder of its nbgrader_config.py. Student code runs in the
+    sandbox (coursepack.sandbox); SandboxUnavailable says what is missing when it cannot,
+    unless unsafe_no_sandbox is set.
+    """
+    if not unsafe_no_sandbox:
+        from coursepack.sandbox import require_sandbox
+
+        require_sandbox()
+    course = as_course(course_root)
     workers = workers or os.cpu_count() or 1
     started = time.perf_counter()
-    grader_hash = grader_sha256(course_root)
-    record = read_record(course_root)
-    everyone = submitted_students(course_root)
-    hashes = {student: submission_sha256(course_root, student) for student in everyone}
-    todo = [
-        s for s in everyone if force or needs_grading(course_root, s, record.get(s), grader_hash)
-    ]
+    grader_hash = grader_sha256(course)
+    record = read_record(course)
+    everyone = submitted_students(course)
+    hashes = {student: submission_sha256(course, student) for student in everyone}
+    todo = [s for s in everyone if force or needs_grading(course, s, record.get(s), grader_hash)]
     # Forget the last verdicts of those about to be graded: if this run is interrupted halfway
     # through one (its autograded notebook half written), the next run grades it again.
     for student in todo:
         record.pop(student, None)
-    write_record(course_root, record)
+    write_record(course, record)
     bar = _progress_bar(len(todo), progress)
     counts = {"failed": 0, "flagged": 0}
 
@@ -477,7 +576,7 @@ def grade_class(
         outcome.grader_sha256 = grader_hash
         outcome.graded_at = time.time()
         record[outcome.student] = asdict(outcome)
-        write_record(course_root, record)  # after every student: Ctrl-C keeps what is done
+        write_record(course, record)  # after every student: Ctrl-C keeps what is done
         counts["failed"] += outcome.status != GRADED
         counts["flagged"] += bool(outcome.flags)
         if bar is not None:
@@ -486,7 +585,7 @@ def grade_class(
 
     try:
         outcomes = (
-            grade_students(course_root, todo, workers, timeout, on_outcome, feedback)
+            grade_students(course, todo, workers, timeout, on_outcome, feedback, unsafe_no_sandbox)
             if todo
             else []
         )
@@ -552,6 +651,12 @@ def parse_arguments(argv=None):
         help="skip nbgrader's feedback (made by default, as generate_feedback)",
     )
     parser.add_argument("--no-report", action="store_true", help="skip the class report")
+    parser.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="UNSAFE: run student code without the sandbox, with this user's rights, trusting"
+        " every submission (for machines where the sandbox cannot run)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     arguments = parser.parse_args(argv)
     if arguments.workers < 1:
@@ -572,11 +677,22 @@ def print_summary(summary):
                 print(f"  {outcome.student}: flagged: {'; '.join(outcome.flags)}")
 
 
+UNSAFE_WARNING = (
+    "WARNING: --unsafe-no-sandbox: student code ran WITHOUT the sandbox, with this user's"
+    " rights. Any submission could have read the solutions, changed the gradebook or other"
+    " students' work. Do not trust these grades unless you trust every submission."
+)
+
+
 def main(argv=None):
+    from coursepack.sandbox import SandboxUnavailable
+
     arguments = parse_arguments(argv)
     course_root = arguments.course.resolve()
-    if not (course_root / "nbgrader_config.py").exists():
-        sys.exit(f"{course_root} has no nbgrader_config.py: not a course folder")
+    if not (course_root / CONFIG_FILE).exists():
+        sys.exit(f"{course_root} has no {CONFIG_FILE}: not a course folder")
+    if arguments.unsafe_no_sandbox:
+        print(UNSAFE_WARNING, file=sys.stderr)
     try:
         summary = grade_class(
             course_root,
@@ -585,11 +701,16 @@ def main(argv=None):
             arguments.timeout,
             progress=not arguments.quiet,
             feedback=not arguments.no_feedback,
+            unsafe_no_sandbox=arguments.unsafe_no_sandbox,
         )
+    except SandboxUnavailable as error:
+        sys.exit(str(error))
     except KeyboardInterrupt:
         # Workers and kernels are stopped by now; finished students are in the record.
         sys.exit("Interrupted: the submissions graded so far are kept; run again for the rest.")
     print_summary(summary)
+    if arguments.unsafe_no_sandbox:
+        print(UNSAFE_WARNING)
     if not arguments.no_report:
         from coursepack.report import write_report
 

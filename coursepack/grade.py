@@ -8,16 +8,13 @@ points earned per graded function, and writes the class report (class_report/ind
 """
 
 import re
-import shutil
 import time
 from collections import defaultdict
-from pathlib import Path
-
-from nbgrader.api import Gradebook
 
 from coursepack import ASSIGNMENT, COURSE_ROOT
 from coursepack.build import run_nbgrader
 from coursepack.checks import GRADED_FUNCTIONS
+from coursepack.course import as_course
 from coursepack.submissions import write_from_answer_file
 
 SAMPLE_CLASS = COURSE_ROOT / "sample_class"
@@ -38,12 +35,11 @@ def part_of(grade_id):
 
 
 def write_sample_class(course_root=COURSE_ROOT):
-    """submitted/<student>/lab21/ for every answer file in sample_class/; returns the ids."""
-    submitted = Path(course_root) / "submitted"
+    """A submission for every answer file in sample_class/; returns the student ids."""
+    course = as_course(course_root)
     students = []
     for answer_file in sorted(SAMPLE_CLASS.glob("*.py")):
-        shutil.rmtree(submitted / answer_file.stem, ignore_errors=True)
-        write_from_answer_file(answer_file, submitted)
+        write_from_answer_file(answer_file, course)
         students.append(answer_file.stem)
     return students
 
@@ -51,7 +47,7 @@ def write_sample_class(course_root=COURSE_ROOT):
 def scores_by_part(course_root=COURSE_ROOT, students=None):
     """{student: {part: (score, max_score, needs_manual_grade)}} read from the gradebook."""
     table = {}
-    with Gradebook(f"sqlite:///{Path(course_root) / 'gradebook.db'}") as gradebook:
+    with as_course(course_root).gradebook() as gradebook:
         for submission in gradebook.assignment_submissions(ASSIGNMENT):
             if students is not None and submission.student.id not in students:
                 continue
@@ -90,6 +86,7 @@ def format_table(table):
 def grade_sample_class(course_root=COURSE_ROOT):
     """Autograde the sample class and make its feedback; return the score table."""
     students = write_sample_class(course_root)
+    course_root = as_course(course_root).home
     run_nbgrader("autograde", ASSIGNMENT, "--force", course_root=course_root)
     run_nbgrader("generate_feedback", ASSIGNMENT, "--force", course_root=course_root)
     return scores_by_part(course_root, students=set(students))
@@ -111,7 +108,8 @@ def main():
     print(format_table(scores_by_part(COURSE_ROOT, students=set(students))))
     print()
     print("'manual': the written reflection (Part I) waits for a grader in formgrader.")
-    print(f"Feedback for each student: feedback/<student>/{ASSIGNMENT}/{ASSIGNMENT}.html")
+    feedback = as_course(COURSE_ROOT).notebook("feedback", "<student>").with_suffix(".html")
+    print(f"Feedback for each student: {feedback}")
     print(f"Class report: {write_report(COURSE_ROOT).as_uri()}")
     print(f"Done in {time.perf_counter() - started:.1f} s.")
 

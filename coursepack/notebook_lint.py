@@ -14,9 +14,9 @@ from collections import Counter, defaultdict
 import nbformat
 
 from coursepack.checks import GRADED_FUNCTIONS, SUITES
+from coursepack.course import repo_course
 from coursepack.grade import part_of
 from coursepack.hidden_tests import HIDDEN_CALL
-from coursepack.submissions import SOURCE_NOTEBOOK
 
 ALLOWED_KEYS = {
     "schema_version",
@@ -144,7 +144,8 @@ def notebook_problems(notebook):
     return problems
 
 
-def main(path=SOURCE_NOTEBOOK):
+def main(path=None):
+    path = path or repo_course().notebook("source")
     problems = notebook_problems(nbformat.read(path, as_version=4))
     for problem in problems:
         print(f"{path}: {problem}")

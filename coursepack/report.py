@@ -1,25 +1,29 @@
 """The class report: what an instructor reads after grading, and the CSV exports.
 
 `write_report(course_root)` (run by `python -m coursepack.classgrade`, or alone as
-`python -m coursepack.report [--course DIR]`) reads the gradebook, the autograded notebooks
-and the grading record, and writes class_report/:
+`python -m coursepack.report [--course DIR]`) reads the gradebook, the verdicts that grading
+stored in each autograded notebook (`lab21_grading` metadata, as plain data: never the text of
+the messages) and the grading record, and writes class_report/:
 
 - index.html: score distribution, points per graded function, the most frequent failed hidden
-  checks with their messages, submissions that failed, timed out, crashed or were flagged, and
-  the grading time per submission; PNG figures beside it (made on demand, never committed);
+  checks, submissions that failed, timed out, crashed or were flagged, and the grading time per
+  submission; PNG figures beside it (made on demand, never committed);
 - scores_by_function.csv: one row per student, one column per graded function;
+- hidden_checks.csv: one row per student and hidden check (passed or not, and its message);
 - grades.csv: nbgrader's own export (one total per student).
+
+Every folder and the gradebook come from the course's CourseDirectory (coursepack.course).
 """
 
 import argparse
 import html
-import json
-import re
 import textwrap
 from collections import defaultdict
 from pathlib import Path
 
+import nbformat
 import pandas as pd
+from nbgrader import utils
 
 from coursepack import ASSIGNMENT, COURSE_ROOT
 from coursepack.classgrade import (
@@ -29,68 +33,81 @@ from coursepack.classgrade import (
     read_record,
     submitted_students,
 )
+from coursepack.course import as_course
 from coursepack.grade import MANUAL_PART, PARTS, scores_by_part
+from coursepack.guarded_execute import METADATA_KEY
+from coursepack.submissions import nbgrader_meta
 
 REPORT_FOLDER = "class_report"
-SUITE_HEADER = re.compile(
-    r"^(?P<suite>\w+): (?P<passed>\d+) of (?P<total>\d+) hidden checks passed, "
-    r"(?P<earned>[\d.]+) of (?P<points>[\d.]+) points\.$"
-)
-MISSING_FUNCTION = re.compile(r"^(?P<suite>\w+): no function called \w+ was found")
-NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(\.\d+)?(e[-+]?\d+)?(?![\w.])")
 TOP_FAILURES = 15
+# hidden_checks.csv; unanswered: the function's answer cell was left as released.
+CHECK_COLUMNS = [
+    "student", "function", "suite", "grade_id", "check", "description", "passed", "message",
+    "unanswered",
+]  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------------------
 # Reading what grading left behind
 
 
-def hidden_check_failures(notebook_path):
-    """[(suite, message)] for every failed hidden check printed in a graded notebook."""
+def graded_record(notebook_path):
+    """(grading record, unanswered functions) of an autograded notebook; ({}, set()) if none.
+
+    Unanswered: answer cells the student left exactly as released (nbgrader's checksum of the
+    cell still matches the release's), so their failed checks are not mistakes.
+    """
     try:
-        notebook = json.loads(Path(notebook_path).read_text())
+        notebook = nbformat.read(notebook_path, as_version=4)
     except (OSError, ValueError):
-        return []
-    failures = []
-    for cell in notebook.get("cells", []):
-        if not cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+        return {}, set()
+    unanswered = {
+        nbgrader_meta(cell).get("grade_id")
+        for cell in notebook.cells
+        if nbgrader_meta(cell).get("solution")
+        and utils.compute_checksum(cell) == nbgrader_meta(cell).get("checksum")
+    }
+    return dict(notebook.metadata.get(METADATA_KEY) or {}), unanswered
+
+
+def check_rows(student, record, unanswered):
+    """One row per hidden check in a grading record's verdicts (see the verdict contract)."""
+    rows = []
+    for verdict in record.get("verdicts", []):
+        common = {
+            "student": student,
+            "function": verdict.get("function"),
+            "suite": verdict.get("suite"),
+            "grade_id": verdict.get("grade_id"),
+            "unanswered": verdict.get("function") in unanswered,
+        }
+        if verdict.get("status") != "judged":
+            # No check ran: one row that says why, so that the export has every student.
+            rows.append(
+                {**common, "check": "", "description": "", "passed": False,
+                 "message": f"{verdict.get('status')}: {verdict.get('reason', '')}"}
+            )
             continue
-        text = "".join(
-            "".join(output.get("text", ""))
-            for output in cell.get("outputs", [])
-            if output.get("output_type") == "stream" and output.get("name") == "stdout"
-        )
-        suite = None
-        for line in text.splitlines():
-            header = SUITE_HEADER.match(line) or MISSING_FUNCTION.match(line)
-            if header:
-                suite = header.group("suite")
-                if header.re is MISSING_FUNCTION:
-                    failures.append((suite, line.split(": ", 1)[1]))
-            elif suite and line.startswith("  - "):
-                failures.append((suite, line[4:]))
-    return failures
-
-
-def check_pattern(message):
-    """A message with its numbers blanked: the same check failed on other random inputs."""
-    blanked = NUMBER.sub("#", message)
-    blanked = re.sub(r"#(?:[\s,]+#)+", "#", blanked)  # an array's values: one blank
-    return re.sub(r"\[\s*#\s*\]", "[#]", re.sub(r"\s+", " ", blanked))
+        for check in verdict.get("checks", []):
+            rows.append(
+                {**common, "check": check["id"], "description": check["description"],
+                 "passed": bool(check["passed"]), "message": check.get("message", "")}
+            )
+    return rows
 
 
 def class_tables(course_root):
-    """Everything the report shows, as pandas tables: (scores, failures, attention, times)."""
-    course_root = Path(course_root)
-    students = submitted_students(course_root)
-    record = read_record(course_root)
-    table = scores_by_part(course_root, students=set(students)) if students else {}
-    rows, failure_rows, attention_rows = [], [], []
+    """Everything the report shows, as pandas tables: (scores, checks, attention)."""
+    course = as_course(course_root)
+    students = submitted_students(course)
+    record = read_record(course)
+    table = scores_by_part(course, students=set(students)) if students else {}
+    rows, check_table, attention_rows = [], [], []
     for student in students:
         outcome = record.get(student, {})
         status = outcome.get("status", "not graded")
         parts = table.get(student, {})
-        notebook = autograded_notebook(course_root, student)
+        notebook = autograded_notebook(course, student)
         flags, notices = grading_flags(notebook)
         flags = sorted(set(flags) | set(outcome.get("flags", [])))
         notices = list(dict.fromkeys([*outcome.get("notices", []), *notices]))
@@ -108,8 +125,7 @@ def class_tables(course_root):
         row["seconds"] = outcome.get("seconds")
         rows.append(row)
         if status == GRADED:
-            for suite, message in hidden_check_failures(notebook):
-                failure_rows.append({"student": student, "suite": suite, "message": message})
+            check_table += check_rows(student, *graded_record(notebook))
         if status != GRADED or flags or notices:
             attention_rows.append(
                 {
@@ -134,11 +150,11 @@ def class_tables(course_root):
             "seconds",
         ],
     )
-    failures = pd.DataFrame(failure_rows, columns=["student", "suite", "message"])
+    checks = pd.DataFrame(check_table, columns=CHECK_COLUMNS)
     attention = pd.DataFrame(
         attention_rows, columns=["student", "status", "error", "flags", "notices", "log"]
     )
-    return scores, failures, attention
+    return scores, checks, attention
 
 
 def part_maxima(course_root):
@@ -150,26 +166,28 @@ def part_maxima(course_root):
     return dict(maxima)
 
 
-def unanswered(failures):
-    """Rows of checks that failed only because the function was left as released."""
-    return failures["message"].str.contains("NotImplementedError", regex=False)
+def failed_checks(checks):
+    """The checks that failed on an answered function: the class's mistakes."""
+    if checks.empty:
+        return checks
+    return checks[~checks["passed"] & (checks["check"] != "") & ~checks["unanswered"]]
 
 
-def frequent_failures(failures, limit=TOP_FAILURES):
-    """The failed checks that most students share: suite, check, students, an example.
+def frequent_failures(checks, limit=TOP_FAILURES):
+    """The failed checks that most students share: function, check, students, an example.
 
-    Functions left unanswered (NotImplementedError) are left out: they are not mistakes.
+    Functions left unanswered (the answer cell as released) are left out: they are not
+    mistakes. Checks are told apart by their id, the same for every student.
     """
-    failures = failures[~unanswered(failures)]
+    failures = failed_checks(checks)
     if failures.empty:
-        return pd.DataFrame(columns=["suite", "check", "students", "example"])
-    failures = failures.assign(check=failures["message"].map(check_pattern))
-    grouped = failures.groupby(["suite", "check"]).agg(
+        return pd.DataFrame(columns=["suite", "check", "description", "students", "example"])
+    grouped = failures.groupby(["suite", "check", "description"]).agg(
         students=("student", "nunique"), example=("message", "first")
     )
     return (
         grouped.reset_index()
-        .sort_values(["students", "suite"], ascending=[False, True])
+        .sort_values(["students", "suite", "check"], ascending=[False, True, True])
         .head(limit)
     )
 
@@ -240,8 +258,8 @@ def _figures(scores, failures_top, maxima, folder):
     if not failures_top.empty:
         top = failures_top.head(10)
         labels = [
-            "\n".join(textwrap.wrap(f"{suite}: {check}", 58, max_lines=2, placeholder=" …"))
-            for suite, check in zip(top["suite"], top["check"], strict=True)
+            "\n".join(textwrap.wrap(f"{suite}: {text}", 58, max_lines=2, placeholder=" …"))
+            for suite, text in zip(top["suite"], top["description"], strict=True)
         ]
         figure, axes = plt.subplots(figsize=(9.5, 0.62 * len(top) + 1.2))
         sns.barplot(x=top["students"].to_numpy(), y=labels, color="#c44e52", ax=axes)
@@ -287,6 +305,13 @@ def export_scores(scores, folder):
     return path
 
 
+def export_checks(checks, folder):
+    """Every hidden check of every graded student, from the stored verdicts."""
+    path = folder / "hidden_checks.csv"
+    checks[CHECK_COLUMNS].to_csv(path, index=False)
+    return path
+
+
 def export_nbgrader_totals(course_root, folder):
     """nbgrader's own export (one total per student and assignment), through its CLI."""
     from coursepack.build import run_nbgrader
@@ -297,23 +322,26 @@ def export_nbgrader_totals(course_root, folder):
 
 
 def write_report(course_root=COURSE_ROOT, nbgrader_export=True):
-    """Write class_report/ for the course; return the path of its index.html."""
-    course_root = Path(course_root).resolve()
-    folder = course_root / REPORT_FOLDER
+    """Write class_report/ for the course; return the path of its index.html.
+
+    course_root: a Course, or the folder of its nbgrader_config.py (the report goes there).
+    """
+    course = as_course(course_root)
+    folder = course.home / REPORT_FOLDER
     folder.mkdir(exist_ok=True)
     for old in folder.glob("*.png"):
         old.unlink()  # a figure with no data this time must not linger from the last report
-    scores, failures, attention = class_tables(course_root)
-    maxima = part_maxima(course_root) if not scores.empty else {}
-    failures_top = frequent_failures(failures)
+    scores, checks, attention = class_tables(course)
+    maxima = part_maxima(course) if not scores.empty else {}
+    failures_top = frequent_failures(checks)
     figures = _figures(scores, failures_top, maxima, folder)
     attention = _write_logs(attention, folder / "logs")
-    exports = [export_scores(scores, folder)]
+    exports = [export_scores(scores, folder), export_checks(checks, folder)]
     if nbgrader_export:
-        exports.append(export_nbgrader_totals(course_root, folder))
+        exports.append(export_nbgrader_totals(course, folder))
     index = folder / "index.html"
     index.write_text(
-        _html(course_root, scores, failures, failures_top, attention, maxima, figures, exports)
+        _html(course, scores, checks, failures_top, attention, maxima, figures, exports)
     )
     return index
 
@@ -350,7 +378,7 @@ def _escaped(frame, keep):
     )
 
 
-def _html(course_root, scores, failures, failures_top, attention, maxima, figures, exports):
+def _html(course, scores, checks, failures_top, attention, maxima, figures, exports):
     graded = scores[scores["status"] == GRADED]
     possible = graded["max_total"].max() if not graded.empty else 0
     manual = (scores["needs_manual_grading"] != "").sum()
@@ -367,11 +395,11 @@ def _html(course_root, scores, failures, failures_top, attention, maxima, figure
             f"{graded['total'].mean():.1f}, lowest {graded['total'].min():g}, highest "
             f"{graded['total'].max():g} of {possible:g} (automatic points only)."
         )
-    if not failures.empty and unanswered(failures).any():
-        left = failures[unanswered(failures)].groupby("suite")["student"].nunique()
+    if not checks.empty and checks["unanswered"].any():
+        left = checks[checks["unanswered"]].groupby("function")["student"].nunique()
         facts.append(
-            "Left unanswered (NotImplementedError), so not counted among failed checks: "
-            + ", ".join(f"{suite} by {count}" for suite, count in left.items())
+            "Left unanswered (the answer cell as released), so not counted among failed checks: "
+            + ", ".join(f"{function} by {count}" for function, count in left.items())
             + "."
         )
     if not times.empty:
@@ -406,6 +434,7 @@ def _html(course_root, scores, failures, failures_top, attention, maxima, figure
         .round({"seconds": 1})
     )
     links = " · ".join(f'<a href="{p.name}">{p.name}</a>' for p in exports)
+    feedback = course.notebook("feedback", "<student>").with_suffix(".html")
     facts_html = "".join(f"<li>{html.escape(f)}</li>" for f in facts if f)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -419,8 +448,8 @@ table.data th, table.data td {{ padding: 0.2rem 0.6rem; border-bottom: 1px solid
 img {{ max-width: 100%; }}
 </style></head><body>
 <h1>{ASSIGNMENT}: class report</h1>
-<p>Course folder: <code>{html.escape(str(course_root))}</code>. Exports: {links}.
-Each student's feedback: <code>feedback/&lt;student&gt;/{ASSIGNMENT}/{ASSIGNMENT}.html</code>.</p>
+<p>Course folder: <code>{html.escape(str(course.home))}</code>. Exports: {links}.
+Each student's feedback: <code>{html.escape(str(feedback))}</code>.</p>
 <ul>{facts_html}</ul>
 
 <h2>Score distribution</h2>
@@ -431,8 +460,9 @@ Each student's feedback: <code>feedback/&lt;student&gt;/{ASSIGNMENT}/{ASSIGNMENT
 {_table(per_function)}
 
 <h2>Most frequent failed hidden checks</h2>
-<p>Numbers in a check are blanked (#): the same check fails on other random inputs. The
-example is one student's message as printed in their feedback.</p>
+<p>Each hidden check has an id (the same hidden inputs for every student); the example is one
+student's message as printed in their feedback. Every check of every student is in
+hidden_checks.csv.</p>
 {figure("failures", "students per failed check")}
 {_table(failures_top)}
 

@@ -1,140 +1,446 @@
-"""Run student code during autograde as an unprivileged system user, not as the grader.
+"""Student kernels in a sandbox: the grader's side.
 
-nbgrader's autograde executes each submission in a kernel started by the grading process, so by
-default student code has the grader's rights: it could rewrite the gradebook, the source
-notebook, the solutions or other submissions. Here the kernel is started through
-`sudo -u <run_as>` instead, so it has only that user's rights. This module decides only WHO the
-kernel runs as; what the kernel is sent to run is nbgrader's business.
+Every kernel that runs student code while grading is started here, on every grading path
+(`nbgrader autograde` with the course's config, `coursepack.classgrade`, `make grade`, the hub's
+formgrader). The isolation is the operating system's, through bubblewrap (coursepack/
+sandbox_launch.py) and the zygote inside it (coursepack/zygote.py):
 
-Wire it in with nbgrader config (the hub does, in hub/instructor/nbgrader_config.py):
+- a kernel sees /usr, the venv, a few files of /etc, and a fresh tmpfs holding a copy of its
+  own submission folder; nothing else of the host (course, gradebook, other students, the
+  grader's temporary files) exists for it;
+- it runs as an unprivileged uid that no other concurrent kernel has (one uid per slot, each
+  slot reserved by one grading process through a lock file), without capabilities;
+- it is PID 1 of its own PID namespace: it cannot see or signal the grader or other kernels,
+  and everything it starts dies with it;
+- it has no network (its own empty network namespace) and talks to the grader only through
+  ZeroMQ sockets in its run folder;
+- memory, processes, file sizes, CPU time and the bytes it can write are limited.
 
-    c.Autograde.autograde_preprocessors = [... "coursepack.sandbox.SandboxedExecute" ...]
-    c.SandboxedKernelManager.run_as = "lab21-sandbox"
-
-Needs a sudo rule letting the grader run commands as that user without a password, e.g.
-`instructor ALL=(lab21-sandbox) NOPASSWD: ALL`, and the grader in the sandbox user's group.
-
-How a kernel is run:
-- its working folder is a private copy of the submission folder, in a fresh scratch folder
-  owned by the grader and shared with the sandbox group only (mode 2770); the kernel's HOME is
-  there too, so nothing it writes lands anywhere else;
-- its environment is rebuilt from an allow-list (sudo drops the rest), so the grader's tokens
-  (e.g. JUPYTERHUB_API_TOKEN) never reach student code;
-- after the kernel stops, every process of the sandbox user is killed, so nothing a student
-  started in the background survives into the next student's grading; then the scratch goes.
-
-Limits: one sandbox user serves every student, so gradings must not run in parallel; the kernel
-can still read whatever that user may read (world-readable files, the network); no CPU, memory
-or disk limits are set here (nbgrader's per-cell timeout still applies).
+A grading process reserves a slot the first time it needs a kernel and keeps it (and its warm
+zygote) until it exits, so consecutive kernels fork from an interpreter that has already
+imported numpy, pandas, matplotlib and seaborn.
 """
 
+import atexit
+import base64
+import fcntl
+import itertools
+import json
 import os
+import platform
 import shutil
+import signal
 import subprocess
 import sys
-import tempfile
+import threading
+import time
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import List, Unicode
+from jupyter_client.provisioning import LocalProvisioner
+from traitlets import Bool, Integer
 
-from coursepack.guarded_execute import GuardedExecute
+from coursepack import sandbox_launch
 
-# Environment variables the kernel inherits from the grader; everything else is dropped.
-PASSED_ENVIRONMENT = ("NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "LANG", "LC_ALL", "TZ")
+LAUNCHER = Path(sandbox_launch.__file__).resolve()
+LOCKS = sandbox_launch.RUN_BASE.parent / "lab21-sandbox-locks"
+# Environment variables the kernel gets from the grader; everything else is the sandbox's own.
+PASSED_ENVIRONMENT = ("NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "TZ")
+KERNEL_ENVIRONMENT = {
+    "HOME": "/home/student",
+    "USER": "student",
+    "LANG": "C.UTF-8",
+    "PATH": f"{sandbox_launch.SANDBOX_VENV}/bin:/usr/bin:/bin",
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    "IPYTHONDIR": "/tmp/.ipython",
+    "MPLCONFIGDIR": "/tmp/.matplotlib",
+    "XDG_CACHE_HOME": "/tmp/.cache",
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+}
+SUBMISSION_BYTES = 32 * 1024**2  # a submission folder larger than this is not copied in whole
+ZYGOTE_START_SECONDS = 60.0
 
 
-class SandboxedKernelManager(AsyncKernelManager):
-    run_as = Unicode("", help="System user that runs the kernel (required).").tag(config=True)
-    group = Unicode(
-        "", help="Group shared by the grader and run_as (default: run_as's primary group)."
-    ).tag(config=True)
-    python_path = List(
-        Unicode(), help="Folders put on the kernel's PYTHONPATH (readable by run_as)."
-    ).tag(config=True)
+class SandboxUnavailable(RuntimeError):
+    """The sandbox cannot be had here: the message names what is missing and how to get it."""
 
-    scratch = None
 
-    def _sudo(self, *command, check=True):
-        return subprocess.run(
-            ["sudo", "-n", "-u", self.run_as, "--", *command],
-            check=check,
-            capture_output=True,
-            text=True,
-            timeout=30,
+def sandbox_problems():
+    """What keeps the sandbox from running on this machine, each with the way to fix it."""
+    if platform.system() != "Linux":
+        return [f"the sandbox needs Linux (namespaces); this is {platform.system()}"]
+    problems = []
+    if not shutil.which("bwrap"):
+        problems.append(
+            "bubblewrap is not installed: `apt-get install bubblewrap` (make setup does it as root)"
+        )
+    if not shutil.which("setpriv"):
+        problems.append("setpriv is missing: `apt-get install util-linux`")
+    if os.geteuid() != 0 and not _sudo_launcher():
+        problems.append(
+            "grading must run as root, or with the sudo rule for the sandbox launcher that the"
+            " course hub sets up (hub/README.md)"
+        )
+    try:
+        if int(Path("/proc/sys/user/max_user_namespaces").read_text()) == 0:
+            problems.append("user namespaces are disabled: `sysctl user.max_user_namespaces=15000`")
+    except (OSError, ValueError):
+        pass
+    return problems
+
+
+def require_sandbox():
+    problems = sandbox_problems()
+    if problems:
+        raise SandboxUnavailable(
+            "Student code cannot be sandboxed here, so grading stops: "
+            + "; ".join(problems)
+            + ". (To grade without the sandbox anyway, trusting every submission, use the"
+            " explicit --unsafe-no-sandbox option.)"
         )
 
-    def _group_id(self):
-        import grp
-        import pwd
 
-        if self.group:
-            return grp.getgrnam(self.group).gr_gid
-        return pwd.getpwnam(self.run_as).pw_gid
+def _sudo_launcher():
+    """The root-owned launcher a non-root grader may run with sudo (set up by the hub)."""
+    configured = os.environ.get("LAB21_SANDBOX_LAUNCHER")
+    return configured if configured and Path(configured).exists() else None
 
-    def _share(self, path, mode):
-        os.chown(path, -1, self._group_id())
-        os.chmod(path, mode)
 
-    async def start_kernel(self, **kw):
-        if not self.run_as:
-            raise ValueError("SandboxedKernelManager.run_as is not set")
-        source = Path(kw.get("cwd") or os.getcwd())
-        self.scratch = Path(tempfile.mkdtemp(prefix="sandboxed-kernel-"))
-        work, home = self.scratch / "work", self.scratch / "home"
-        shutil.copytree(source, work, symlinks=True)
-        home.mkdir()
-        for folder, _, files in os.walk(self.scratch):
-            self._share(folder, 0o2770)
-            for name in files:
-                self._share(os.path.join(folder, name), 0o660)
-        self._share(self.scratch, 0o2750)
-        self.connection_file = str(self.scratch / "kernel.json")
-        kw["cwd"] = str(work)
-        await super().start_kernel(**kw)
+# ----------------------------------------------------------------------------------------------
+# Slots: a sandbox with its zygote, reserved by one grading process at a time
 
-    def write_connection_file(self, **kwargs):
-        super().write_connection_file(**kwargs)
-        # Written 0600 for the grader; the kernel (run_as) must read it through the group.
-        self._share(self.connection_file, 0o640)
 
-    def format_kernel_cmd(self, extra_arguments=None):
-        command = super().format_kernel_cmd(extra_arguments)
-        home = self.scratch / "home"
-        environment = {
-            "HOME": str(home),
-            "MPLCONFIGDIR": str(home / ".matplotlib"),
-            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-            "PYTHONPATH": os.pathsep.join(self.python_path),
+class Slot:
+    """One reserved slot: its lock, its zygote process, and the kernels it has running."""
+
+    def __init__(self, number, lock, warm):
+        self.number, self.lock, self.warm = number, lock, warm
+        self.run_folder = sandbox_launch.RUN_BASE / f"slot-{number}"
+        self.uid = sandbox_launch.slot_uid(number)
+        self.exits = {}  # kernel name -> exit code, once it has exited
+        self.running = set()
+        self.busy = False
+        self._changed = threading.Condition()
+        self._write_lock = threading.Lock()
+        self._start_zygote()
+
+    def _start_zygote(self):
+        arguments = ["--slot", str(self.number), "--venv", sys.prefix]
+        if not self.warm:
+            arguments.append("--cold")
+        if os.geteuid() == 0:
+            command = [sys.executable, "-I", str(LAUNCHER), *arguments]
+        else:
+            command = ["sudo", "-n", _sudo_launcher(), *arguments, "--group", str(os.getgid())]
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=None,
+            start_new_session=True,  # a Ctrl-C meant for the grader is handled by the grader
+        )
+        self._reader = threading.Thread(target=self._read_events, daemon=True)
+        self._ready = threading.Event()
+        self._reader.start()
+        if not self._ready.wait(ZYGOTE_START_SECONDS):
+            self.close()
+            raise SandboxUnavailable(f"the sandbox of slot {self.number} did not start")
+
+    def _read_events(self):
+        for line in self.process.stdout:
+            event = json.loads(line)
+            with self._changed:
+                if "ready" in event:
+                    self._ready.set()
+                elif "exited" in event:
+                    self.running.discard(event["exited"])
+                    self.exits[event["exited"]] = event["code"]
+                self._changed.notify_all()
+        with self._changed:  # the zygote is gone, and every kernel with it
+            for name in self.running:
+                self.exits[name] = -signal.SIGKILL
+            self.running.clear()
+            self._changed.notify_all()
+
+    def _send(self, command):
+        with self._write_lock:
+            self.process.stdin.write(json.dumps(command).encode() + b"\n")
+            self.process.stdin.flush()
+
+    def alive(self):
+        return self.process.poll() is None
+
+    def cpu_seconds(self):
+        """CPU time used so far by everything in this slot (the zygote and its kernels), from
+        its control group; 0 when the host keeps no such count."""
+        try:
+            lines = Path(f"/proc/{self.process.pid}/cgroup").read_text().splitlines()
+        except OSError:
+            return 0.0
+        for line in lines:
+            _, controllers, path = line.split(":", 2)
+            if "cpuacct" in controllers.split(","):
+                usage = Path("/sys/fs/cgroup/cpuacct", path.lstrip("/"), "cpuacct.usage")
+                return int(usage.read_text()) / 1e9 if usage.exists() else 0.0
+            if controllers == "":
+                stat = Path("/sys/fs/cgroup", path.lstrip("/"), "cpu.stat")
+                if stat.exists():
+                    fields = dict(line.split() for line in stat.read_text().splitlines())
+                    return int(fields.get("usage_usec", 0)) / 1e6
+        return 0.0
+
+    def start_kernel(self, name, connection, files, environment, limits, options):
+        spec = {
+            "name": name,
+            "options": options,
+            "connection": connection,
+            "files": {path: base64.b64encode(data).decode() for path, data in files.items()},
+            "environment": environment,
+            "limits": limits["rlimits"],
+            "work_bytes": limits["work_bytes"],
+            "tmp_bytes": limits["tmp_bytes"],
         }
-        environment.update({k: os.environ[k] for k in PASSED_ENVIRONMENT if k in os.environ})
-        settings = [f"{key}={value}" for key, value in environment.items()]
-        return ["sudo", "-n", "-u", self.run_as, "--", "/usr/bin/env", "-i", *settings, *command]
+        with self._changed:
+            self.running.add(name)
+            self.exits.pop(name, None)
+        self._send({"start": spec})
 
-    async def cleanup_resources(self, restart=False):
-        await super().cleanup_resources(restart=restart)
-        if restart or self.scratch is None:
-            return
-        # `kill -1` as the sandbox user reaches exactly that user's processes.
-        self._sudo("kill", "-KILL", "-1", check=False)
-        # Let the group delete what the kernel made, then remove the scratch folder.
-        self._sudo(
-            "chmod",
-            "-R",
-            "g+rwX",
-            str(self.scratch / "work"),
-            str(self.scratch / "home"),
-            check=False,
+    def signal(self, name, number):
+        if name in self.running:
+            self._send({"signal": name, "number": int(number)})
+
+    def exit_code(self, name):
+        with self._changed:
+            return self.exits.get(name) if name not in self.running else None
+
+    def wait_exit(self, name, timeout):
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while name in self.running and time.monotonic() < deadline:
+                self._changed.wait(max(0.0, deadline - time.monotonic()))
+            return name not in self.running
+
+    def close(self):
+        try:
+            self.process.stdin.close()  # the zygote kills its kernels and exits
+            self.process.wait(10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.process.kill()
+        os.close(self.lock)
+
+
+class SlotPool:
+    """The slots this process holds. A kernel takes a free one, reserving a new slot (from the
+    machine-wide lock files) when all of this process's slots are busy."""
+
+    def __init__(self):
+        self.slots = []
+        self.lock = threading.Lock()
+        atexit.register(self.close)
+
+    def take(self, warm=True):
+        with self.lock:
+            for slot in self.slots:
+                if not slot.busy and slot.warm == warm and slot.alive():
+                    slot.busy = True
+                    return slot
+            self.slots = [slot for slot in self.slots if slot.alive()]
+            number, lock = _reserve_slot_number()
+            slot = Slot(number, lock, warm)
+            slot.busy = True
+            self.slots.append(slot)
+            return slot
+
+    def give_back(self, slot):
+        with self.lock:
+            slot.busy = False
+
+    def cpu_seconds(self):
+        """CPU time used in all of this process's slots so far (see Slot.cpu_seconds)."""
+        with self.lock:
+            return sum(slot.cpu_seconds() for slot in self.slots)
+
+    def close(self):
+        with self.lock:
+            for slot in self.slots:
+                slot.close()
+            self.slots = []
+
+
+def _reserve_slot_number():
+    """A slot number no other process holds: an exclusive, non-blocking lock on its lock file
+    (released by the system if this process dies)."""
+    LOCKS.mkdir(mode=0o1777, parents=True, exist_ok=True)
+    for number in range(sandbox_launch.MAX_SLOTS):
+        descriptor = os.open(LOCKS / f"slot-{number}.lock", os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            continue
+        return number, descriptor
+    raise SandboxUnavailable("every sandbox slot is in use")
+
+
+_pool = None
+_pool_lock = threading.Lock()
+
+
+def slot_pool():
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = SlotPool()
+        return _pool
+
+
+# ----------------------------------------------------------------------------------------------
+# jupyter_client's side: a provisioner and a kernel manager that start kernels in slots
+
+_names = itertools.count(1)
+
+
+def submission_files(folder):
+    """The files of a kernel's working folder, to copy into its sandbox (symlinks not followed)."""
+    files, total = {}, 0
+    folder = Path(folder)
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        size = path.stat().st_size
+        if total + size > SUBMISSION_BYTES:
+            continue
+        files[str(path.relative_to(folder))] = path.read_bytes()
+        total += size
+    return files
+
+
+class SandboxProvisioner(LocalProvisioner):
+    """Starts the kernel in a sandbox slot instead of as a child process of the grader."""
+
+    slot = None
+    name = None
+
+    async def pre_launch(self, **kwargs):
+        km = self.parent
+        self.slot = slot_pool().take(warm=km.warm)
+        self.name = f"k-{os.getpid()}-{next(_names)}"
+        km.transport = "ipc"
+        km.ip = str(self.slot.run_folder / self.name / "ipc")
+        km.connection_file = str(Path(km.private_folder()) / f"{self.name}.json")
+        return await super().pre_launch(**kwargs)
+
+    async def launch_kernel(self, cmd, **kwargs):
+        km = self.parent
+        inside = dict(self.connection_info)
+        inside["ip"] = "/run/kernel/ipc"
+        inside = {k: v.decode() if isinstance(v, bytes) else v for k, v in inside.items()}
+        environment = dict(KERNEL_ENVIRONMENT)
+        given = kwargs.get("env") or os.environ
+        environment.update({k: given[k] for k in PASSED_ENVIRONMENT if k in given})
+        self.cwd = kwargs.get("cwd") or os.getcwd()
+        # The kernel's own options (nbgrader passes --HistoryManager.hist_file=:memory:).
+        options = [arg for arg in cmd[cmd.index("-f") + 2 :] if arg.startswith("--")]
+        self.slot.start_kernel(
+            self.name, inside, submission_files(self.cwd), environment, km.limits(), options
         )
-        shutil.rmtree(self.scratch, ignore_errors=True)
-        self.scratch = None
+        self.pid = self.name
+        return self.connection_info
+
+    @property
+    def has_process(self):
+        return self.slot is not None and self.name is not None
+
+    async def poll(self):
+        return self.slot.exit_code(self.name) if self.has_process else 0
+
+    async def wait(self):
+        if not self.has_process:
+            return 0
+        while self.slot.exit_code(self.name) is None:
+            self.slot.wait_exit(self.name, 0.1)
+            await _sleep(0)
+        return self.slot.exit_code(self.name)
+
+    async def send_signal(self, signum):
+        if self.has_process:
+            self.slot.signal(self.name, signum)
+
+    async def kill(self, restart=False):
+        await self.send_signal(signal.SIGKILL)
+
+    async def terminate(self, restart=False):
+        await self.send_signal(signal.SIGTERM)
+
+    async def cleanup(self, restart=False):
+        if self.has_process:
+            self.slot.signal(self.name, signal.SIGKILL)
+            self.slot.wait_exit(self.name, 5.0)
+            slot_pool().give_back(self.slot)
+        self.slot, self.name = None, None
+
+    def resolve_path(self, path_str):
+        return None  # the kernel's files are in its sandbox, not on this machine
 
 
-class SandboxedExecute(GuardedExecute):
-    """The course's guarded Execute step with its kernels started by SandboxedKernelManager."""
+async def _sleep(seconds):
+    import asyncio
 
-    def __init__(self, *args, **kwargs):
-        # nbgrader's Execute forces its own kernel manager class through a keyword argument,
-        # which beats configuration; this sets ours the same way.
-        kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
-        super().__init__(*args, **kwargs)
+    await asyncio.sleep(seconds)
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels run in the sandbox (see the module's docstring)."""
+
+    warm = Bool(True, help="Fork kernels from a zygote that has done the lab's imports.").tag(
+        config=True
+    )
+    memory_bytes = Integer(3 * 1024**3, help="Address-space limit of the kernel process.").tag(
+        config=True
+    )
+    cpu_seconds = Integer(900, help="CPU seconds a kernel process may use.").tag(config=True)
+    file_bytes = Integer(64 * 1024**2, help="Largest file a kernel may write.").tag(config=True)
+    work_bytes = Integer(
+        96 * 1024**2, help="Size of the kernel's working folder (its copy of the submission)."
+    ).tag(config=True)
+    tmp_bytes = Integer(64 * 1024**2, help="Size of the kernel's /tmp.").tag(config=True)
+
+    _private = None
+
+    def run_folder(self):
+        """The running kernel's run folder on this machine (its sockets and connection file)."""
+        return str(self.provisioner.slot.run_folder / self.provisioner.name)
+
+    def private_folder(self):
+        if self._private is None:
+            import tempfile
+
+            self._private = tempfile.mkdtemp(prefix="lab21-kernel-")
+        return self._private
+
+    def limits(self):
+        return {
+            "rlimits": {
+                "as": self.memory_bytes,
+                "cpu": self.cpu_seconds,
+                "fsize": self.file_bytes,
+                "nofile": 1024,
+                "core": 0,
+            },
+            "work_bytes": self.work_bytes,
+            "tmp_bytes": self.tmp_bytes,
+        }
+
+    async def _async_pre_start_kernel(self, **kw):
+        if self.provisioner is None:
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or os.urandom(8).hex()
+            self.provisioner = SandboxProvisioner(
+                kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
+            )
+        return await super()._async_pre_start_kernel(**kw)
+
+    async def _async_cleanup_resources(self, restart=False):
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart and self._private:
+            shutil.rmtree(self._private, ignore_errors=True)
+            self._private = None

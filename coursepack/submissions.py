@@ -17,12 +17,21 @@ from pathlib import Path
 
 import nbformat
 
-from coursepack import ASSIGNMENT, COURSE_ROOT
+from coursepack.course import repo_course
 
-SOURCE_NOTEBOOK = COURSE_ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-RELEASE_FOLDER = COURSE_ROOT / "release" / ASSIGNMENT
 SECTION = re.compile(r"^# %% (\S+)\s*$", re.MULTILINE)
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
+def __getattr__(name):
+    """SOURCE_NOTEBOOK and RELEASE_FOLDER: the repo's master notebook and release folder, read
+    through the course's CourseDirectory when first asked for (not at import: nbgrader_config.py
+    imports this package, so the config cannot be loaded while it is being imported)."""
+    if name == "SOURCE_NOTEBOOK":
+        return repo_course().notebook("source")
+    if name == "RELEASE_FOLDER":
+        return repo_course().folder("release")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def nbgrader_meta(cell):
@@ -36,9 +45,9 @@ def answer_cells(notebook):
     }
 
 
-def reference_answers(source_notebook=SOURCE_NOTEBOOK):
+def reference_answers(source_notebook=None):
     """The master notebook's answers, solution markers removed: a perfect student's cells."""
-    notebook = nbformat.read(source_notebook, as_version=4)
+    notebook = nbformat.read(source_notebook or repo_course().notebook("source"), as_version=4)
     return {
         grade_id: "\n".join(
             line for line in cell.source.splitlines() if line.strip() not in SOLUTION_MARKERS
@@ -62,7 +71,7 @@ def parse_answer_file(text):
 
 def submission_notebook(answers, base="reference", release_notebook=None):
     """The released notebook with its answer cells filled in."""
-    release_notebook = release_notebook or RELEASE_FOLDER / f"{ASSIGNMENT}.ipynb"
+    release_notebook = release_notebook or repo_course().notebook("release")
     notebook = copy.deepcopy(nbformat.read(release_notebook, as_version=4))
     filled = dict(reference_answers()) if base == "reference" else {}
     filled.update(answers)
@@ -75,20 +84,31 @@ def submission_notebook(answers, base="reference", release_notebook=None):
     return notebook
 
 
-def write_submission(folder, notebook):
-    """Lay out one student's submission as nbgrader expects: the release's files, then theirs."""
+def write_submission(folder, notebook, course=None):
+    """Lay out one student's submission as nbgrader expects: the release's files, then theirs.
+
+    `folder` is a student's submitted folder (`course.folder("submitted", student)`); the
+    notebook is written under the assignment's name.
+    """
+    course = course or repo_course()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    for path in RELEASE_FOLDER.iterdir():
+    for path in course.folder("release").iterdir():
         if path.suffix != ".ipynb":
             shutil.copy(path, folder / path.name)
-    nbformat.write(notebook, folder / f"{ASSIGNMENT}.ipynb")
+    nbformat.write(notebook, folder / course.notebook("release").name)
     return folder
 
 
-def write_from_answer_file(answer_file, submitted_root):
-    """Write submitted/<student>/lab21/ for the answer file <student>.py."""
+def submit(course, student, notebook):
+    """Write `student`'s submission into the course's submitted folder; return the folder."""
+    folder = course.folder("submitted", student)
+    shutil.rmtree(folder, ignore_errors=True)
+    return write_submission(folder, notebook, course)
+
+
+def write_from_answer_file(answer_file, course):
+    """Write the submission of the answer file <student>.py into the course."""
     answer_file = Path(answer_file)
     base, answers = parse_answer_file(answer_file.read_text())
-    folder = Path(submitted_root) / answer_file.stem / ASSIGNMENT
-    return write_submission(folder, submission_notebook(answers, base))
+    return submit(course, answer_file.stem, submission_notebook(answers, base))

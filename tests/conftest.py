@@ -1,19 +1,71 @@
 """Shared fixtures: a scratch copy of the course, and grading a made-up class in it."""
 
+import os
+import shutil
+from pathlib import Path
+
 import nbformat
 import pytest
 
 from coursepack import ASSIGNMENT
 from coursepack.build import run_nbgrader
-from coursepack.course import copy_course
+from coursepack.course import Course, copy_course
 from coursepack.grade import scores_by_part
 from coursepack.guarded_execute import METADATA_KEY
-from coursepack.submissions import submission_notebook, write_submission
+from coursepack.submissions import submission_notebook, submit
 
 
 @pytest.fixture
 def scratch_course(tmp_path):
     return copy_course(tmp_path / "course")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One private PostgreSQL server for the session (coursepack.postgres), stopped after."""
+    from coursepack.postgres import PostgresServer, missing_reason
+
+    reason = missing_reason()
+    if reason:
+        pytest.skip(reason)
+    with PostgresServer() as server:
+        yield server
+
+
+class Gradebooks:
+    """Scratch courses whose gradebook is SQLite (nbgrader's default) or PostgreSQL."""
+
+    def __init__(self, kind, server=None):
+        self.kind, self.server, self.made = kind, server, 0
+
+    def _database(self, template=None):
+        self.made += 1
+        name = f"lab21_{os.getpid()}_{id(self)}_{self.made}"
+        return self.server.create_database(name, template=template)
+
+    def new_course(self, folder, config_lines=()):
+        """A scratch course with its release built and the assignment in its gradebook."""
+        if self.kind == "postgresql":
+            config_lines = [*config_lines, f"c.CourseDirectory.db_url = {self._database()!r}"]
+        return copy_course(folder, config_lines=config_lines)
+
+    def clone(self, course, folder):
+        """A copy of a course folder with a copy of its gradebook."""
+        copied = Path(shutil.copytree(course, folder))
+        if self.kind == "postgresql":
+            database = Course.at(course).db_url.rsplit("/", 1)[1]
+            url = self._database(template=database)
+            with (copied / "nbgrader_config.py").open("a") as config:
+                config.write(f"c.CourseDirectory.db_url = {url!r}\n")
+        return copied
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def gradebooks(request):
+    """Run a module's class-grading tests against both gradebooks nbgrader supports here."""
+    if request.param == "postgresql":
+        return Gradebooks("postgresql", request.getfixturevalue("postgres_server"))
+    return Gradebooks("sqlite")
 
 
 class GradedClass:
@@ -31,7 +83,7 @@ class GradedClass:
         return score == max_score
 
     def record(self, student):
-        path = self.course / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        path = Course.at(self.course).notebook("autograded", student)
         return nbformat.read(path, as_version=4).metadata.get(METADATA_KEY, {})
 
 
@@ -41,8 +93,7 @@ def grade_class(course, answers_by_student, base="reference", before_grading=Non
     before_grading(course), if given, may damage the written submissions first.
     """
     for student, answers in answers_by_student.items():
-        folder = course / "submitted" / student / ASSIGNMENT
-        write_submission(folder, submission_notebook(answers, base))
+        submit(Course.at(course), student, submission_notebook(answers, base))
     if before_grading:
         before_grading(course)
     run_nbgrader("autograde", ASSIGNMENT, "--force", course_root=course)

@@ -1,19 +1,19 @@
 """Parallel class grading (coursepack.classgrade) and the class report (coursepack.report).
 
-Real nbgrader throughout, in scratch courses: the sample class is graded once serially with
-`nbgrader autograde` and once with the parallel command, and the two gradebooks must agree
-cell by cell.
+Real nbgrader throughout, in scratch courses, with the gradebook on SQLite and on a private
+PostgreSQL server (the `gradebooks` fixture): the sample class is graded once serially with
+`nbgrader autograde` (SQLite) and by the parallel command with each gradebook, and the
+gradebooks must agree cell by cell.
 """
 
+import html
 import json
 import os
-import shutil
 import sqlite3
 from pathlib import Path
 
 import psutil
 import pytest
-from nbgrader.api import Gradebook
 
 from coursepack import ASSIGNMENT
 from coursepack.build import run_nbgrader
@@ -25,24 +25,18 @@ from coursepack.classgrade import (
     grade_students,
     read_record,
 )
-from coursepack.course import copy_course
+from coursepack.course import Course, copy_course
 from coursepack.grade import write_sample_class
 from coursepack.report import write_report
-from coursepack.submissions import parse_answer_file, submission_notebook, write_submission
+from coursepack.submissions import parse_answer_file, submission_notebook, submit
 
 MISTAKE_BANK = Path(os.environ.get("MISTAKE_BANK_DIR", Path(__file__).with_name("mistake_bank")))
-
-
-def new_course(folder):
-    """A scratch course with its release built and the assignment in its gradebook."""
-    course = copy_course(folder)  # with a gradebook that knows the assignment
-    return course
 
 
 def grades_by_cell(course):
     """{student: {grade cell: (auto score, manual score, needs manual grade)}}."""
     table = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+    with Course.at(course).gradebook() as gradebook:
         for submission in gradebook.assignment_submissions(ASSIGNMENT):
             cells = {}
             for notebook in submission.notebooks:
@@ -54,31 +48,36 @@ def grades_by_cell(course):
 
 
 def write_answer(course, student, answers, base="reference"):
-    folder = course / "submitted" / student / ASSIGNMENT
-    shutil.rmtree(folder, ignore_errors=True)
-    write_submission(folder, submission_notebook(answers, base))
+    submit(Course.at(course), student, submission_notebook(answers, base))
 
 
-def grade_both_ways(tmp_path, write_class):
-    """Grade the same class serially with the nbgrader CLI and with the parallel command."""
-    base = new_course(tmp_path / "base")
-    serial = Path(shutil.copytree(base, tmp_path / "serial"))
-    parallel = Path(shutil.copytree(base, tmp_path / "parallel"))
-    students = write_class(serial)
-    assert write_class(parallel) == students
-    run_nbgrader("autograde", ASSIGNMENT, "--force", course_root=serial)
+def grade_serially(folder, write_class):
+    """The class graded by the nbgrader CLI, one submission after the other (SQLite)."""
+    course = copy_course(folder)
+    students = write_class(course)
+    run_nbgrader("autograde", ASSIGNMENT, "--force", course_root=course)
+    return course, students
+
+
+@pytest.fixture(scope="module")
+def serial_sample(tmp_path_factory):
+    return grade_serially(tmp_path_factory.mktemp("serial") / "course", write_sample_class)
+
+
+@pytest.fixture(scope="module")
+def sample_class(gradebooks, serial_sample, tmp_path_factory):
+    """The sample class graded by the parallel command (2 workers writing to one gradebook)."""
+    serial, students = serial_sample
+    parallel = gradebooks.new_course(tmp_path_factory.mktemp(gradebooks.kind) / "course")
+    assert write_sample_class(parallel) == students
     summary = grade_class(parallel, workers=2, progress=False)
     return serial, parallel, students, summary
 
 
-@pytest.fixture(scope="module")
-def sample_class(tmp_path_factory):
-    return grade_both_ways(tmp_path_factory.mktemp("sample"), write_sample_class)
-
-
-def test_parallel_scores_match_serial_nbgrader_on_the_sample_class(sample_class):
+def test_parallel_scores_match_serial_nbgrader_on_the_sample_class(sample_class, gradebooks):
     serial, parallel, students, summary = sample_class
     assert (summary.graded, summary.failed, summary.unchanged) == (len(students), 0, 0)
+    assert Course.at(parallel).db_url.startswith(gradebooks.kind)
     serial_grades, parallel_grades = grades_by_cell(serial), grades_by_cell(parallel)
     assert sorted(parallel_grades) == sorted(students)
     assert parallel_grades == serial_grades
@@ -88,20 +87,21 @@ def test_parallel_scores_match_serial_nbgrader_on_the_sample_class(sample_class)
     # No lost or damaged write: every grade cell of every student is in one sound database.
     cells_per_student = {len(cells) for cells in parallel_grades.values()}
     assert cells_per_student == {len(serial_grades["ada_perfect"])}
-    with sqlite3.connect(parallel / "gradebook.db") as database:
-        assert database.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    if gradebooks.kind == "sqlite":
+        with sqlite3.connect(Course.at(parallel).db_url.removeprefix("sqlite:///")) as database:
+            assert database.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     for student in students:  # nbgrader's feedback, made by the workers too
-        assert (parallel / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").exists()
+        assert Course.at(parallel).notebook("feedback", student).with_suffix(".html").exists()
 
 
 @pytest.fixture(scope="module")
-def regraded_class(sample_class, tmp_path_factory):
+def regraded_class(sample_class, gradebooks, tmp_path_factory):
     """The graded sample class, run again after one change and one broken submission."""
     _, parallel, students, _ = sample_class
-    course = Path(shutil.copytree(parallel, tmp_path_factory.mktemp("again") / "course"))
+    course = gradebooks.clone(parallel, tmp_path_factory.mktemp("again") / "course")
     unchanged_run = grade_class(course, workers=2, progress=False)
     write_answer(course, "eve_halfway", {})  # eve hands in every answer right
-    broken = course / "submitted" / "zoe_broken" / ASSIGNMENT
+    broken = Course.at(course).folder("submitted", "zoe_broken")
     broken.mkdir(parents=True)
     # No notebook at all (a broken one would be repaired by the preflight step): nbgrader
     # grades nothing, and the run must say so.
@@ -126,7 +126,7 @@ def test_rerun_grades_only_new_or_changed_submissions(regraded_class):
 
 
 def test_forced_run_regrades_unchanged_submissions(tmp_path):
-    course = new_course(tmp_path / "course")
+    course = copy_course(tmp_path / "course")
     write_answer(course, "solo", {})
     first = grade_class(course, workers=1, progress=False)
     again = grade_class(course, workers=1, progress=False)
@@ -135,7 +135,7 @@ def test_forced_run_regrades_unchanged_submissions(tmp_path):
 
 
 def test_a_submission_over_its_time_budget_is_stopped_with_its_kernel(tmp_path):
-    course = new_course(tmp_path / "course")
+    course = copy_course(tmp_path / "course")
     # A loop that swallows interrupts: nbgrader alone would wait on it for a full cell timeout.
     endless = "\n".join([
         "import time",
@@ -158,14 +158,31 @@ def test_a_submission_over_its_time_budget_is_stopped_with_its_kernel(tmp_path):
     assert left_behind == []
 
 
+def rewrite_graded_notebook(course, student, change):
+    path = Course.at(course).notebook("autograded", student)
+    notebook = json.loads(path.read_text())
+    change(notebook)
+    path.chmod(0o644)
+    path.write_text(json.dumps(notebook))
+
+
 def test_class_report_from_a_graded_class(regraded_class):
     course, _, _ = regraded_class
     # The course's grading steps leave flags in the autograded notebook's metadata.
-    notebook_path = course / "autograded" / "dev_handout" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    notebook = json.loads(notebook_path.read_text())
-    notebook["metadata"]["lab21_grading"] = {"flags": ["kernel restarted"], "notices": []}
-    notebook_path.chmod(0o644)
-    notebook_path.write_text(json.dumps(notebook))
+    rewrite_graded_notebook(
+        course,
+        "dev_handout",
+        lambda notebook: notebook["metadata"]["lab21_grading"]["flags"].append("kernel restarted"),
+    )
+
+    # The report reads the verdicts stored as data, not what the cells print: with every
+    # output of cleo's graded notebook gone, her failed checks are still all there.
+    def blank_outputs(notebook):
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "code":
+                cell["outputs"] = []
+
+    rewrite_graded_notebook(course, "cleo_typical", blank_outputs)
 
     index = write_report(course)
     page = index.read_text()
@@ -174,15 +191,13 @@ def test_class_report_from_a_graded_class(regraded_class):
                    "grading_time.png"):
         assert (folder / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f'src="{figure}"' in page
-    # The most frequent failures quote the hidden tests' messages.
-    assert "lead_coef" in page and "expected 0.25" in page
     # Problems: the broken submission and the flagged one.
     attention = page.split("Submissions that need a look")[1].split("Grading time")[0]
     assert "zoe_broken" in attention and "failed" in attention
     assert 'href="logs/zoe_broken.log"' in attention
     assert "zoe_broken" in (folder / "logs" / "zoe_broken.log").read_text()
     assert "dev_handout" in attention and "kernel restarted" in attention
-    # Exports: per student and function, and nbgrader's own totals.
+    # Exports: per student and function, every hidden check, and nbgrader's own totals.
     import pandas as pd
 
     by_function = pd.read_csv(folder / "scores_by_function.csv").set_index("student")
@@ -192,6 +207,25 @@ def test_class_report_from_a_graded_class(regraded_class):
     assert by_function.loc["zoe_broken", "status"] == FAILED
     totals = pd.read_csv(folder / "grades.csv").set_index("student_id")
     assert totals.loc["cleo_typical", "score"] == by_function.loc["cleo_typical", "total"]
+    checks = pd.read_csv(folder / "hidden_checks.csv")
+    lead_coef = checks[(checks["student"] == "cleo_typical") & (checks["suite"] == "lead_coef")]
+    assert len(lead_coef) == 7 and not lead_coef["passed"].any()
+    assert any("lead_coef(0) returned 0, expected 0.25" in m for m in lead_coef["message"])
+    assert lead_coef["check"].tolist() == [f"lead_coef/{n}" for n in range(1, 8)]
+    assert checks[checks["student"] == "ada_perfect"]["passed"].all()
+    # The most frequent failures come first: the check that most students failed on a function
+    # they answered (firstNN's accuracy: cleo and dev), one student's message as an example.
+    failed = checks[~checks["passed"] & ~checks["unanswered"] & (checks["check"].notna())]
+    counts = failed.groupby("check")["student"].nunique()
+    top = page.split("Most frequent failed hidden checks</h2>")[1].split("</table>")[0]
+    first_row = top.split("<tbody>")[1].split("</tr>")[0]
+    cells = [cell.split("</td>")[0] for cell in first_row.split("<td>")[1:]]
+    suite, check, _, students, example = cells
+    assert int(students) == counts.max() == counts[check] >= 2
+    assert check.startswith("firstNN_accuracy/")
+    assert html.unescape(example) in failed[failed["check"] == check]["message"].tolist()
+    assert set(checks["student"]) == {"ada_perfect", "ben_untouched", "cleo_typical",
+                                      "dev_handout", "eve_halfway"}
 
 
 def mistake_bank_entries():
@@ -217,6 +251,9 @@ def test_parallel_scores_match_serial_nbgrader_on_the_mistake_bank(tmp_path):
             write_answer(course, student, answers, base)
         return sorted(student for student, _ in entries)
 
-    serial, parallel, students, summary = grade_both_ways(tmp_path, write_bank)
+    serial, students = grade_serially(tmp_path / "serial", write_bank)
+    parallel = copy_course(tmp_path / "parallel")
+    assert write_bank(parallel) == students
+    summary = grade_class(parallel, workers=2, progress=False)
     assert summary.failed == 0
     assert grades_by_cell(parallel) == grades_by_cell(serial)

@@ -4,7 +4,7 @@ import random
 
 import numpy as np
 
-from coursepack import COURSE_ROOT
+from coursepack.course import repo_course
 from coursepack.dataset import CSV_PATH, make_rows, to_csv
 from coursepack.reference import load_reference
 
@@ -16,10 +16,9 @@ def test_the_committed_csv_is_what_the_seeded_script_writes():
 
 
 def test_the_source_and_the_release_ship_the_same_file():
-    for folder in ("source", "release"):
-        assert (
-            COURSE_ROOT / folder / "lab21" / "lab14data.csv"
-        ).read_text() == CSV_PATH.read_text()
+    for step in ("source", "release"):
+        shipped = repo_course().folder(step) / "lab14data.csv"
+        assert shipped.read_text() == CSV_PATH.read_text()
 
 
 def test_the_shape_the_lab_expects():

@@ -18,9 +18,10 @@ from bank_entries import bank_entries, judge, unexpected, verdict_table
 
 from coursepack import ASSIGNMENT
 from coursepack.build import run_nbgrader
-from coursepack.course import copy_course
-from coursepack.grade import part_of, scores_by_part
-from coursepack.submissions import nbgrader_meta, submission_notebook, write_submission
+from coursepack.course import Course, copy_course
+from coursepack.grade import scores_by_part
+from coursepack.guarded_execute import METADATA_KEY
+from coursepack.submissions import submission_notebook, submit
 
 # One autograde process grades its students one after the other; a few processes, each with its
 # own scratch course and gradebook, share the bank out over the machine's cores.
@@ -36,8 +37,8 @@ def prepare_courses(root, entries, workers):
     shares = [entries[i::workers] for i in range(workers)]
     for course, share in zip(courses, shares, strict=True):
         for entry in share:
-            folder = course / "submitted" / entry.student_id / ASSIGNMENT
-            write_submission(folder, submission_notebook({entry.function: entry.source}))
+            notebook = submission_notebook({entry.function: entry.source})
+            submit(Course.at(course), entry.student_id, notebook)
     return list(zip(courses, shares, strict=True))
 
 
@@ -56,18 +57,21 @@ def autograde(course, share):
 
 
 def grader_messages(course, entry):
-    """What the hidden tests of the entry's function printed in its autograded notebook."""
-    path = course / "autograded" / entry.student_id / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    """The stored verdicts on the entry's function (its failed checks), from the autograded
+    notebook's grading record."""
+    path = Course.at(course).notebook("autograded", entry.student_id)
     if not path.exists():
         return "(no autograded notebook)"
+    record = nbformat.read(path, as_version=4).metadata.get(METADATA_KEY, {})
     lines = []
-    for cell in nbformat.read(path, as_version=4).cells:
-        grade_id = nbgrader_meta(cell).get("grade_id", "")
-        if cell.cell_type == "code" and grade_id.endswith(("_hidden", "_contract", "_accuracy")):
-            if part_of(grade_id) == entry.function:
-                for output in cell.outputs:
-                    lines.append(output.get("text", "") or "\n".join(output.get("traceback", [])))
-    return "".join(lines)
+    for verdict in record.get("verdicts", []):
+        if verdict["function"] != entry.function:
+            continue
+        if verdict["status"] != "judged":
+            lines.append(f"{verdict['suite']}: {verdict['status']}: {verdict['reason']}")
+        failed = [check["message"] for check in verdict["checks"] if not check["passed"]]
+        lines += [f"{verdict['suite']}: {message}" for message in failed]
+    return "\n".join(lines)
 
 
 def test_mistake_bank_through_nbgrader(tmp_path):

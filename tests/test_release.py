@@ -5,12 +5,11 @@ import filecmp
 import nbformat
 import pytest
 
-from coursepack import ASSIGNMENT, COURSE_ROOT
-from coursepack.course import copy_course
+from coursepack.course import Course, copy_course, repo_course
 from coursepack.submissions import SOURCE_NOTEBOOK, answer_cells
 
-RELEASE = COURSE_ROOT / "release" / ASSIGNMENT
-RELEASED = nbformat.read(RELEASE / f"{ASSIGNMENT}.ipynb", as_version=4)
+RELEASE = repo_course().folder("release")
+RELEASED = nbformat.read(repo_course().notebook("release"), as_version=4)
 FORBIDDEN = [
     "BEGIN SOLUTION",
     "END SOLUTION",
@@ -27,8 +26,9 @@ def cell_view(notebook):
 
 
 def test_the_release_is_fresh(tmp_path):
-    regenerated = copy_course(tmp_path / "course") / "release" / ASSIGNMENT
-    fresh = nbformat.read(regenerated / f"{ASSIGNMENT}.ipynb", as_version=4)
+    course = Course.at(copy_course(tmp_path / "course"))
+    regenerated = course.folder("release")
+    fresh = nbformat.read(course.notebook("release"), as_version=4)
     assert cell_view(fresh) == cell_view(RELEASED), "run `make release` and commit release/"
     names = sorted(p.name for p in RELEASE.iterdir())
     assert names == sorted(p.name for p in regenerated.iterdir())

@@ -3,8 +3,7 @@ and feedback that explains without leaking."""
 
 import pytest
 
-from coursepack import ASSIGNMENT
-from coursepack.course import copy_course
+from coursepack.course import Course, copy_course
 from coursepack.grade import grade_sample_class
 
 # student -> {part: points}; parts not listed earn full marks. "reflection" is the written answer.
@@ -31,6 +30,10 @@ EXPECTED = {
 }  # fmt: skip
 
 
+def feedback_page(course, student):
+    return Course.at(course).notebook("feedback", student).with_suffix(".html").read_text()
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     course = copy_course(tmp_path_factory.mktemp("sample") / "course")
@@ -51,7 +54,7 @@ def test_each_student_gets_exactly_the_expected_scores(graded, student):
 
 def test_feedback_explains_each_failed_check(graded):
     course, _ = graded
-    html = (course / "feedback" / "cleo_typical" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    html = feedback_page(course, "cleo_typical")
     assert "lead_coef: 0 of 7 hidden checks passed" in html
     assert "lead_coef(0) returned 0, expected 0.25" in html
 
@@ -59,6 +62,6 @@ def test_feedback_explains_each_failed_check(graded):
 @pytest.mark.parametrize("student", sorted(EXPECTED))
 def test_feedback_never_shows_hidden_test_code(graded, student):
     course, _ = graded
-    html = (course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    html = feedback_page(course, student)
     for secret in ("BEGIN HIDDEN TESTS", "coursepack", "_lab21_probe", "lab21_reference"):
         assert secret not in html

@@ -1,0 +1,7 @@
+# base: reference
+# attacks: sigmoid
+# class: pathological code: an endless loop
+# %% sigmoid
+def sigmoid(x):
+    while True:
+        pass
