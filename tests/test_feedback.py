@@ -6,6 +6,7 @@ read the page, in a browser too (axe-core, MathML drawn, nothing fetched from th
 """
 
 import re
+from html import escape as html_escape
 
 import nbformat
 import pytest
@@ -13,7 +14,7 @@ from browser_check import check_page
 
 from coursepack import ASSIGNMENT
 from coursepack.build import run_nbgrader
-from coursepack.course import copy_course
+from coursepack.course import Course, copy_course
 from coursepack.feedback import (
     FeedbackExporter,
     cell_labels,
@@ -22,6 +23,7 @@ from coursepack.feedback import (
     report_card,
 )
 from coursepack.grade import SAMPLE_CLASS
+from coursepack.guarded_execute import METADATA_KEY
 from coursepack.submissions import SOURCE_NOTEBOOK, write_from_answer_file
 
 PART_LETTERS = list("ABCDEFGHIJ")
@@ -144,14 +146,13 @@ STUDENTS = {
 
 @pytest.fixture(scope="module")
 def feedback(tmp_path_factory):
-    course = copy_course(tmp_path_factory.mktemp("feedback") / "course")
+    course = Course.at(copy_course(tmp_path_factory.mktemp("feedback") / "course"))
     for answers in STUDENTS.values():
-        write_from_answer_file(answers, course / "submitted")
-    run_nbgrader("autograde", ASSIGNMENT, "--force", course_root=course)
-    run_nbgrader("generate_feedback", ASSIGNMENT, "--force", course_root=course)
+        write_from_answer_file(answers, course)
+    run_nbgrader("autograde", ASSIGNMENT, "--force", course_root=course.root)
+    run_nbgrader("generate_feedback", ASSIGNMENT, "--force", course_root=course.root)
     return {
-        student: course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
-        for student in STUDENTS
+        student: course.folder("feedback", student) / f"{ASSIGNMENT}.html" for student in STUDENTS
     }
 
 
@@ -168,12 +169,22 @@ def test_the_page_opens_with_the_report_card(feedback):
     assert "Part I, 3 points, still waits for your instructor" in report
     for letter in PART_LETTERS:
         assert f'href="#lab21-part-{letter}">Part {letter}: ' in report
-    # The parts that lost points list their failed checks' messages, in the report itself.
+    # The parts that lost points list their failed checks' messages, in the report itself,
+    # exactly as the grading record (the autograded notebook's verdicts) has them.
     assert "Part E: lead_coef, 0 of 3 points" in report
     assert "lead_coef(0) returned 0, expected 0.25" in report
     assert "Learning: accuracy on six training runs, 0 of 5 points" in report
-    assert "accuracy 0.01; at least 0.95 is needed" in report
-    assert report.index("Part E: lead_coef, 0 of 3") < html.index("Your notebook, as it was")
+    graded = feedback["cleo_typical"].parents[2].parent / "autograded" / "cleo_typical"
+    record = nbformat.read(graded / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4).metadata
+    failed = [
+        check["message"]
+        for verdict in record[METADATA_KEY]["verdicts"]
+        for check in verdict["checks"]
+        if not check["passed"]
+    ]
+    assert len(failed) >= 8
+    for message in failed:
+        assert html_escape(message, quote=False) in report, message
 
 
 def test_cells_not_run_say_so_in_one_line(feedback):
