@@ -5,11 +5,15 @@ PYTHON ?= $(shell command -v /usr/bin/python3 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready-$(shell cat requirements.txt | md5sum | cut -c1-12)
+# npm packages (package-lock.json): axe-core for the accessibility tests, the hub's proxy. The stamp
+# holds the lock file's hash, as hub/course_hub.py writes it, so neither reinstalls for the other.
+NODE_READY := node_modules/.lab21-stamp
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: setup system-packages release grade benchmark test lint clean hub test-hub postgres
 .PHONY: load-test
 
-setup: system-packages $(READY) postgres
+setup: system-packages $(READY) postgres $(NODE_READY) $(CHROMIUM)
 
 # Debian packages the course needs, pinned: bubblewrap is the sandbox that student code runs in
 # while it is graded (coursepack/sandbox.py). Installed when missing (as root), else explained.
@@ -29,6 +33,19 @@ $(READY): requirements.txt
 	# Make the repo's coursepack package importable in the venv and its kernels.
 	echo "$(CURDIR)" > "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/coursepack.pth"
 	touch $@
+
+$(NODE_READY): package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	sha256sum package-lock.json | cut -c1-16 | tr -d '\n' > $@
+
+# The accessibility tests drive Debian's Chromium with Playwright (which cannot download its own
+# browsers here). Installed when missing (as root), else explained.
+$(CHROMIUM):
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "The accessibility tests need Debian's Chromium: sudo apt-get install chromium"; \
+	  exit 1; fi; \
+	echo "Installing chromium (Debian) for the accessibility tests..."; \
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium > /dev/null
 
 # Debian's PostgreSQL server binaries: the tests also run the gradebook on a private server
 # (coursepack/postgres.py). Installed as root where missing; no system cluster is created or
@@ -68,7 +85,7 @@ lint: setup
 	$(BIN)/python -m coursepack.notebook_lint
 
 # pytest's own folder (not the shared /tmp/pytest-of-<user>, where runs prune each other's).
-test: lint
+test: setup lint
 	$(BIN)/pytest --basetemp=build/pytest
 
 clean:

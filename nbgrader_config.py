@@ -50,9 +50,16 @@ c.Autograde.sanitize_preprocessors = [
 # Keep the grading record (flags, restarts) that GuardedExecute leaves in the notebook.
 c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = [("language_info", "name"), "lab21_grading"]
 
-# Feedback shows each check's message, never the hidden tests' source.
+# Feedback: a report card first (each part, its points, the messages of the checks it missed),
+# then the notebook as graded; each check's message, never the hidden tests' source. The page
+# loads nothing from the internet (maths as MathML). See coursepack/feedback.py.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbgrader.preprocessors.GetGrades",
+    "coursepack.feedback.ReportCard",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+c.GenerateFeedback.exporter_class = "coursepack.feedback.FeedbackExporter"
+# nbgrader (and formgrader) set HTMLExporter.template_name to its own "feedback" template; the
+# subclass's own section outranks it.
+c.FeedbackExporter.template_name = "lab21_feedback"

@@ -1,0 +1,352 @@
+"""The feedback page a student gets: a report card first, then their notebook as it was graded.
+
+nbgrader's `generate_feedback` builds it through `nbgrader_config.py`: `ReportCard` (a
+preprocessor, after nbgrader's GetGrades) reads the grading record that autograde left in the
+notebook (`lab21_grading`: one verdict per hidden test cell, the cells not run) and the scores
+in the gradebook; `FeedbackExporter` renders the page with `templates/lab21_feedback`.
+
+The report card names each part with its points and lists the messages of the checks it
+missed, before anything else. In the notebook below it, each graded cell says which part it
+belongs to, and each cell that was not run when grading says so in one line.
+
+The page needs no internet: LaTeX in the notebook's text is turned into MathML when the page
+is made (latex2mathml; browsers render MathML natively and screen readers read it), and none
+of the CDN scripts of nbconvert's templates (MathJax, require.js, mermaid) are loaded.
+"""
+
+import html
+import re
+from collections import Counter
+from pathlib import Path
+
+from jinja2 import pass_context
+from latex2mathml.converter import convert as latex_to_mathml
+from nbconvert.exporters import HTMLExporter
+from nbconvert.filters import strip_ansi
+from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+from nbconvert.preprocessors import Preprocessor
+from nbgrader import utils
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import default, validate
+
+from coursepack.guarded_execute import METADATA_KEY
+from coursepack.submissions import nbgrader_meta
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+# What each hidden suite of a part with several is about, for the report card.
+SUITE_TITLES = {
+    "firstNN_contract": "The contract: what it returns and how it trains",
+    "firstNN_accuracy": "Learning: accuracy on six training runs",
+}
+UNKNOWN_COMMAND = re.compile(r">\\[A-Za-z]+<")
+PART_HEADING = re.compile(r"^#+ Part (\w+) \((\d+(?:\.\d+)?) points?\): (.+)$", re.MULTILINE)
+
+
+# ----------------------------------------------------------------------------------------------
+# Maths without a network: LaTeX to MathML when the page is made
+
+
+def mathml(latex, display):
+    """MathML for one formula; the LaTeX source itself (as code) if it cannot be converted."""
+    try:
+        converted = latex_to_mathml(latex.strip(), display="block" if display else "inline")
+    except Exception:  # a malformed formula: show the source rather than lose it
+        converted = None
+    # latex2mathml passes a command it does not know through as text (<mi>\foo</mi>).
+    if converted is None or UNKNOWN_COMMAND.search(converted):
+        return f'<code class="lab21-latex">{html.escape(latex)}</code>'
+    # Screen readers announce MathML; the LaTeX is kept as its text alternative too.
+    return converted.replace("<math ", f'<math alttext="{html.escape(latex.strip())}" ', 1)
+
+
+class MathMLRenderer(IPythonRenderer):
+    """nbconvert's Markdown renderer, with $...$ and $$...$$ written as MathML."""
+
+    def block_math(self, body):
+        return mathml(body, display=True)
+
+    def inline_math(self, body):
+        return mathml(body, display=False)
+
+    def latex_environment(self, name, body):
+        return mathml(f"\\begin{{{name}}}{body}\\end{{{name}}}", display=True)
+
+
+class PlainTracebacks(Preprocessor):
+    """Tracebacks without terminal colours: IPython's colours fail the contrast WCAG asks for
+    on the pink background of an error, and plain text reads the same for everyone."""
+
+    def preprocess_cell(self, cell, resources, index):
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                output.traceback = [strip_ansi(line) for line in output.traceback]
+        return cell, resources
+
+
+class OfflineHTMLExporter(HTMLExporter):
+    """nbconvert's HTML (lab template) that loads nothing from the internet: maths as MathML.
+
+    Code is highlighted with Pygments' "xcode" style, whose colours all keep a contrast of at
+    least 4.5:1 on the code background (the default style's comments and numbers do not).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register_preprocessor(PlainTracebacks, enabled=True)
+
+    @property
+    def default_config(self):
+        config = super().default_config
+        config.CSSHTMLHeaderPreprocessor.style = "xcode"
+        return config
+
+    @default("template_name")
+    def _template_name_default(self):
+        return "lab21_offline"
+
+    @default("extra_template_basedirs")
+    def _extra_template_basedirs_default(self):
+        return [str(TEMPLATES)]
+
+    @validate("extra_template_basedirs")
+    def _keep_our_templates(self, proposal):
+        # nbgrader's GenerateFeedback configures HTMLExporter's folders with its own: add ours.
+        folders = list(proposal["value"])
+        return folders if str(TEMPLATES) in folders else [str(TEMPLATES), *folders]
+
+    @pass_context
+    def markdown2html(self, context, source):
+        cell = context.get("cell", {})
+        renderer = MathMLRenderer(
+            escape=False,
+            attachments=cell.get("attachments", {}),
+            embed_images=self.embed_images,
+            path=context.get("resources", {}).get("metadata", {}).get("path", ""),
+            anchor_link_text=self.anchor_link_text,
+            exclude_anchor_links=self.exclude_anchor_links,
+            **self.lexer_options,
+        )
+        return MarkdownWithMath(renderer=renderer).render(source)
+
+    def default_filters(self):
+        for name, function in super().default_filters():
+            yield name, (self.markdown2html if name == "markdown2html" else function)
+
+
+class FeedbackExporter(OfflineHTMLExporter):
+    """The feedback page: the report card, then the notebook (templates/lab21_feedback)."""
+
+    @default("template_name")
+    def _template_name_default(self):
+        return "lab21_feedback"
+
+
+# ----------------------------------------------------------------------------------------------
+# The report card: plain data, built from the grading record and the gradebook's scores
+
+
+def part_of_each_cell(cells):
+    """[(letter, title, points) or None] per cell: the Part whose heading comes before it."""
+    current, parts = None, []
+    for cell in cells:
+        if cell.cell_type == "markdown":
+            headings = PART_HEADING.findall(cell.source)
+            if headings:
+                letter, points, title = headings[-1]
+                current = (letter, title.replace("`", "").strip(), float(points))
+        parts.append(current)
+    return parts
+
+
+def plural(count, word):
+    return f"{count:g} {word}" + ("" if count == 1 else "s")
+
+
+def _score(meta):
+    score = meta.get("score")
+    return None if score is None else float(score)
+
+
+def report_card(cells, grading, total=None, late_penalty=0.0, waiting=()):
+    """The report card's data: parts in the notebook's order, with points and check results.
+
+    cells: the graded notebook's cells, after nbgrader's GetGrades (each grade cell carries its
+    `score` and `points`); grading: the notebook's `lab21_grading` record (may lack verdicts);
+    waiting: grade ids of the answers that still wait for a person to grade them.
+    """
+    verdicts = {v.get("grade_id"): v for v in grading.get("verdicts", [])}
+    parts, order = {}, []
+    for cell, part in zip(cells, part_of_each_cell(cells), strict=True):
+        meta = nbgrader_meta(cell)
+        if part is None or not (meta.get("grade") or meta.get("solution")):
+            continue
+        letter, title, heading_points = part
+        if letter not in parts:
+            order.append(letter)
+            parts[letter] = {
+                "letter": letter,
+                "name": title,
+                "points": 0.0,
+                "earned": 0.0,
+                "pending": False,
+                "suites": [],
+                "manual": False,
+                "blank": False,
+            }
+        entry = parts[letter]
+        if meta.get("solution") and cell.cell_type == "code":
+            entry["name"] = meta.get("grade_id") or title
+        if not meta.get("grade") or not float(meta.get("points") or 0):
+            continue
+        points, score = float(meta["points"]), _score(meta)
+        entry["points"] += points
+        if meta.get("solution"):  # a written answer, graded by hand
+            entry["manual"] = True
+            entry["pending"] = score is None or meta.get("grade_id") in waiting
+            # nbgrader gives 0 itself when the answer cell was left as released.
+            entry["blank"] = utils.determine_grade(cell)[0] == 0
+            entry["earned"] += score or 0.0
+            continue
+        verdict = verdicts.get(meta.get("grade_id"))
+        earned = score if score is not None else float((verdict or {}).get("earned", 0.0))
+        entry["earned"] += earned
+        entry["suites"].append(_suite(meta, verdict, points, earned))
+    part_list = [parts[letter] for letter in order]
+    possible = sum(part["points"] for part in part_list)
+    earned = sum(part["earned"] for part in part_list) - late_penalty
+    return {
+        "parts": part_list,
+        "earned": earned if total is None else total,
+        "possible": possible,
+        "pending": [part for part in part_list if part["pending"]],
+        "late_penalty": late_penalty,
+        "notices": list(grading.get("notices", [])),
+        "not_run": not_run_summary(grading.get("not_run", {})),
+    }
+
+
+def _suite(meta, verdict, points, earned):
+    """One hidden test cell's result: what was checked and what failed."""
+    if verdict is None:  # graded before verdicts were recorded: the cell's output says it all
+        return {
+            "grade_id": meta.get("grade_id"),
+            "title": meta.get("grade_id"),
+            "points": points,
+            "earned": earned,
+            "status": "unknown",
+            "reason": "the details are in the notebook below",
+            "checks": [],
+            "failed": [],
+            "passed": 0,
+        }
+    checks = verdict.get("checks", [])
+    return {
+        "grade_id": meta.get("grade_id"),
+        "suite": verdict.get("suite"),
+        "title": SUITE_TITLES.get(verdict.get("suite"), verdict.get("suite")),
+        "points": points,
+        "earned": earned,
+        "status": verdict.get("status", "judged"),
+        "reason": verdict.get("reason", ""),
+        "checks": checks,
+        "failed": [check for check in checks if not check.get("passed")],
+        "passed": sum(bool(check.get("passed")) for check in checks),
+    }
+
+
+def not_run_summary(not_run):
+    """[(reason, how many cells)] for the cells not run when grading, most common first."""
+    return [
+        (capitalised(reason), count) for reason, count in Counter(not_run.values()).most_common()
+    ]
+
+
+def capitalised(text):
+    return text[:1].upper() + text[1:]
+
+
+def one_line(reason):
+    """A reason as a sentence: capital first letter, full stop at the end."""
+    reason = reason.strip()
+    if not reason:
+        return ""
+    reason = reason[0].upper() + reason[1:]
+    return reason if reason.endswith((".", "!", "?")) else reason + "."
+
+
+def cell_labels(cells, waiting=()):
+    """{cell index: label} for every graded or answer cell: which part it is and what it does."""
+    labels = {}
+    for index, (cell, part) in enumerate(zip(cells, part_of_each_cell(cells), strict=True)):
+        meta = nbgrader_meta(cell)
+        if part is None or not (meta.get("grade") or meta.get("solution")):
+            continue
+        letter = part[0]
+        points, score = float(meta.get("points") or 0), _score(meta)
+        if meta.get("solution"):
+            label = f"Part {letter}: your answer"
+            if meta.get("grade"):
+                label += (
+                    " (waits for your instructor)"
+                    if score is None or meta.get("grade_id") in waiting
+                    else (f" ({score:g} of {plural(points, 'point')})")
+                )
+        elif points == 0:
+            label = f"Part {letter}: visible tests (no points)"
+        else:
+            got = "not graded" if score is None else f"{score:g} of {plural(points, 'point')}"
+            label = f"Part {letter}: hidden tests, {got}"
+        labels[index] = label
+    return labels
+
+
+class ReportCard(NbGraderPreprocessor):
+    """Put the report card's data in the resources, and a label on each graded cell.
+
+    Runs in `generate_feedback`, after GetGrades (which puts each grade cell's score in the
+    cell's metadata) and ClearHiddenTests.
+    """
+
+    def preprocess(self, nb, resources):
+        grading = nb.metadata.get(METADATA_KEY, {})
+        info = resources.get("nbgrader", {})
+        waiting = self._waiting_for_a_person(nb, info)
+        resources["lab21_report"] = report_card(
+            nb.cells,
+            grading,
+            total=info.get("score"),
+            late_penalty=float(info.get("late_penalty") or 0.0),
+            waiting=waiting,
+        )
+        resources["lab21_report"]["student"] = info.get("student", "")
+        not_run = grading.get("not_run", {})
+        labels = cell_labels(nb.cells, waiting)
+        for index, cell in enumerate(nb.cells):
+            if index in labels:
+                cell.metadata["lab21_label"] = labels[index]
+            reason = not_run.get(cell.get("id"))
+            if reason:
+                cell.metadata["lab21_not_run"] = one_line(reason)
+            elif cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
+                # The number that nbgrader reads as a hidden test cell's score is in the label.
+                cell.outputs = [o for o in cell.outputs if o.output_type != "execute_result"]
+        return nb, resources
+
+    @staticmethod
+    def _waiting_for_a_person(nb, info):
+        """Grade ids of manually graded cells not graded yet (the gradebook knows; a score of
+        0 in the cell does not tell "not graded yet" from "graded 0")."""
+        if not info.get("db_url"):
+            return set()
+        waiting = set()
+        with Gradebook(info["db_url"]) as gradebook:
+            for cell in nb.cells:
+                meta = nbgrader_meta(cell)
+                if meta.get("grade") and meta.get("solution"):
+                    grade = gradebook.find_grade(
+                        meta["grade_id"], info["notebook"], info["assignment"], info["student"]
+                    )
+                    if grade.needs_manual_grade:
+                        waiting.add(meta["grade_id"])
+        return waiting

@@ -1,0 +1,228 @@
+"""The feedback page: a report card built from the grading record, then the notebook as graded.
+
+The first tests build the record by hand (pure formatting); the rest grade two students for real
+(`nbgrader autograde`, then `nbgrader generate_feedback`, with the course's configuration) and
+read the page, in a browser too (axe-core, MathML drawn, nothing fetched from the internet).
+"""
+
+import re
+from html import escape as html_escape
+
+import nbformat
+import pytest
+from browser_check import check_page
+
+from coursepack import ASSIGNMENT
+from coursepack.build import run_nbgrader
+from coursepack.course import Course, copy_course
+from coursepack.feedback import (
+    FeedbackExporter,
+    cell_labels,
+    mathml,
+    part_of_each_cell,
+    report_card,
+)
+from coursepack.grade import SAMPLE_CLASS
+from coursepack.guarded_execute import METADATA_KEY
+from coursepack.submissions import SOURCE_NOTEBOOK, write_from_answer_file
+
+PART_LETTERS = list("ABCDEFGHIJ")
+
+
+def graded_cells(scores):
+    """The source notebook's cells with gradebook scores put in, as GetGrades would."""
+    notebook = nbformat.read(SOURCE_NOTEBOOK, as_version=4)
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            meta["score"] = scores.get(meta["grade_id"], meta["points"])
+    return notebook.cells
+
+
+def verdict(grade_id, suite, points, earned, checks, status="judged", reason=""):
+    return {
+        "grade_id": grade_id,
+        "suite": suite,
+        "function": suite.split("_contract")[0].split("_accuracy")[0],
+        "points": points,
+        "earned": earned,
+        "status": status,
+        "reason": reason,
+        "checks": [
+            {"id": f"{suite}/{n}", "description": d, "passed": ok, "message": "" if ok else m}
+            for n, (d, ok, m) in enumerate(checks, start=1)
+        ],
+    }
+
+
+def test_parts_follow_the_notebooks_headings():
+    cells = nbformat.read(SOURCE_NOTEBOOK, as_version=4).cells
+    letters = {part[0] for part in part_of_each_cell(cells) if part}
+    assert sorted(letters) == PART_LETTERS
+
+
+def test_report_card_from_a_hand_made_record():
+    grading = {
+        "notices": ["repaired: the notebook was renamed"],
+        "verdicts": [
+            verdict(
+                "test_lead_coef_hidden",
+                "lead_coef",
+                3.0,
+                1.29,
+                [
+                    (
+                        "lead_coef at the pre-activation 0",
+                        False,
+                        "lead_coef(0) returned 0, expected 0.25",
+                    ),
+                    ("lead_coef at the pre-activation 1.2", True, ""),
+                    ("lead_coef on an array", True, ""),
+                ],
+            ),
+            verdict(
+                "test_firstNN_accuracy",
+                "firstNN_accuracy",
+                5.0,
+                0.0,
+                [],
+                status="not run",
+                reason="the notebook's time budget ran out",
+            ),
+        ],
+        "not_run": {"a": "an unchanged demo cell", "b": "an unchanged demo cell", "c": "other"},
+    }
+    scores = {"test_lead_coef_hidden": 1.29, "test_firstNN_accuracy": 0.0, "reflection": None}
+    card = report_card(graded_cells(scores), grading, waiting={"reflection"})
+    parts = {part["letter"]: part for part in card["parts"]}
+    assert [part["letter"] for part in card["parts"]] == PART_LETTERS
+    assert parts["E"]["name"] == "lead_coef" and parts["C"]["name"] == "feed_forward"
+    assert (parts["E"]["earned"], parts["E"]["points"]) == (1.29, 3.0)
+    (lead,) = parts["E"]["suites"]
+    assert [c["message"] for c in lead["failed"]] == ["lead_coef(0) returned 0, expected 0.25"]
+    assert lead["passed"] == 2
+    contract, accuracy = parts["J"]["suites"]
+    assert accuracy["status"] == "not run" and "time budget" in accuracy["reason"]
+    assert contract["status"] == "unknown"  # no verdict recorded: the page points to the cell
+    assert (parts["J"]["earned"], parts["J"]["points"]) == (3.0, 8.0)
+    assert parts["I"]["manual"] and parts["I"]["pending"] and card["pending"] == [parts["I"]]
+    assert card["possible"] == 31 and card["earned"] == pytest.approx(31 - 1.71 - 5 - 3)
+    assert card["not_run"] == [("An unchanged demo cell", 2), ("Other", 1)]
+    assert card["notices"] == ["repaired: the notebook was renamed"]
+
+
+def test_each_graded_cell_gets_its_part_in_its_label():
+    cells = graded_cells({"test_sigmoid_hidden": 2.62})
+    labels = cell_labels(cells, waiting={"reflection"})
+    by_id = {cells[i].metadata["nbgrader"]["grade_id"]: text for i, text in labels.items()}
+    assert by_id["sigmoid"] == "Part A: your answer"
+    assert by_id["test_sigmoid"] == "Part A: visible tests (no points)"
+    assert by_id["test_sigmoid_hidden"] == "Part A: hidden tests, 2.62 of 3 points"
+    assert by_id["test_parameters_per_step_hidden"] == "Part H: hidden tests, 1 of 1 point"
+    assert by_id["reflection"] == "Part I: your answer (waits for your instructor)"
+
+
+def test_every_formula_of_the_notebook_becomes_mathml():
+    notebook = nbformat.read(SOURCE_NOTEBOOK, as_version=4)
+    text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    formulas = re.findall(r"\$\$(.+?)\$\$", text, re.DOTALL)
+    formulas += re.findall(
+        r"(?<!\$)\$([^$\n]+?)\$(?!\$)", re.sub(r"\$\$.+?\$\$", "", text, flags=re.DOTALL)
+    )
+    assert len(formulas) > 50
+    for formula in formulas:
+        assert mathml(formula, display=False).startswith("<math"), formula
+    assert mathml(r"\notacommand{x}", display=True).startswith('<code class="lab21-latex">')
+
+
+# ----------------------------------------------------------------------------------------------
+# Graded for real
+
+STUDENTS = {
+    "cleo_typical": SAMPLE_CLASS / "cleo_typical.py",  # lead_coef of the output; sign error
+    "ben_untouched": SAMPLE_CLASS / "ben_untouched.py",  # the release as it came
+}
+
+
+@pytest.fixture(scope="module")
+def feedback(tmp_path_factory):
+    course = Course.at(copy_course(tmp_path_factory.mktemp("feedback") / "course"))
+    for answers in STUDENTS.values():
+        write_from_answer_file(answers, course)
+    run_nbgrader("autograde", ASSIGNMENT, "--force", course_root=course.root)
+    run_nbgrader("generate_feedback", ASSIGNMENT, "--force", course_root=course.root)
+    return {
+        student: course.folder("feedback", student) / f"{ASSIGNMENT}.html" for student in STUDENTS
+    }
+
+
+def report_part(html):
+    """The report card's HTML, before the notebook."""
+    return html.split("Your notebook, as it was graded")[0]
+
+
+def test_the_page_opens_with_the_report_card(feedback):
+    html = feedback["cleo_typical"].read_text()
+    report = report_part(html)
+    assert "Test cell (Score" not in html  # nbgrader's stock table of contents is gone
+    assert "Score: <strong>20 / 31</strong>" in report
+    assert "Part I, 3 points, still waits for your instructor" in report
+    for letter in PART_LETTERS:
+        assert f'href="#lab21-part-{letter}">Part {letter}: ' in report
+    # The parts that lost points list their failed checks' messages, in the report itself,
+    # exactly as the grading record (the autograded notebook's verdicts) has them.
+    assert "Part E: lead_coef, 0 of 3 points" in report
+    assert "lead_coef(0) returned 0, expected 0.25" in report
+    assert "Learning: accuracy on six training runs, 0 of 5 points" in report
+    graded = feedback["cleo_typical"].parents[2].parent / "autograded" / "cleo_typical"
+    record = nbformat.read(graded / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4).metadata
+    failed = [
+        check["message"]
+        for verdict in record[METADATA_KEY]["verdicts"]
+        for check in verdict["checks"]
+        if not check["passed"]
+    ]
+    assert len(failed) >= 8
+    for message in failed:
+        assert html_escape(message, quote=False) in report, message
+
+
+def test_cells_not_run_say_so_in_one_line(feedback):
+    html = feedback["cleo_typical"].read_text()
+    notebook = html.split("Your notebook, as it was graded")[1]
+    lines = re.findall(r'<p class="lab21-not-run" role="note">([^<]*)</p>', notebook)
+    assert len(lines) >= 8  # the unchanged demo cells: pictures, examples, the loss plot
+    assert all("not run when grading" in line.lower() for line in lines)
+
+
+def test_graded_cells_are_labelled_by_part(feedback):
+    html = feedback["cleo_typical"].read_text()
+    labels = re.findall(r'<p class="lab21-cell-label">([^<]*)</p>', html)
+    assert "Part E: hidden tests, 0 of 3 points" in labels
+    assert "Part A: visible tests (no points)" in labels
+    assert labels.count("Part J: your answer") == 1
+
+
+def test_an_untouched_notebook_gets_no_for_every_part(feedback):
+    report = report_part(feedback["ben_untouched"].read_text())
+    assert "Score: <strong>0 / 31</strong>" in report
+    assert "This answer was left blank." in report
+    assert report.count("raised NotImplementedError") >= 9
+
+
+def test_formgraders_template_setting_does_not_win():
+    """Formgrader sets HTMLExporter.template_name to "feedback"; our exporter keeps its own."""
+    from traitlets.config import Config
+
+    config = Config()
+    config.HTMLExporter.template_name = "feedback"
+    config.FeedbackExporter.template_name = "lab21_feedback"
+    assert FeedbackExporter(config=config).template_name == "lab21_feedback"
+
+
+@pytest.mark.parametrize("student", sorted(STUDENTS))
+def test_the_feedback_page_has_no_serious_accessibility_problem(feedback, student, tmp_path):
+    page = check_page(feedback[student], screenshot=tmp_path / f"{student}.png")
+    assert page.blocking() == [], page.report()
+    assert page.external_requests() == []
+    assert page.maths["count"] > 50 and page.maths["drawn"] == page.maths["count"]
