@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import jinja2
 from jinja2 import pass_context
 from latex2mathml.converter import convert as latex_to_mathml
 from nbconvert.exporters import HTMLExporter
@@ -84,6 +85,27 @@ class PlainTracebacks(Preprocessor):
         return cell, resources
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept in memory for the life of the process. nbgrader makes a new
+    exporter (so a new Jinja environment) for every feedback page, and compiling nbconvert's
+    templates again took about a third of a second a page. Jinja checks each template's source
+    against its checksum, so an edited template is compiled afresh."""
+
+    def __init__(self):
+        self.compiled = {}
+
+    def load_bytecode(self, bucket):
+        code = self.compiled.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket):
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = _CompiledTemplates()
+
+
 class OfflineHTMLExporter(HTMLExporter):
     """nbconvert's HTML (lab template) that loads nothing from the internet: maths as MathML.
 
@@ -94,6 +116,11 @@ class OfflineHTMLExporter(HTMLExporter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.register_preprocessor(PlainTracebacks, enabled=True)
+
+    def _create_environment(self):
+        environment = super()._create_environment()
+        environment.bytecode_cache = COMPILED_TEMPLATES
+        return environment
 
     @property
     def default_config(self):

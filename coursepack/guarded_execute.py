@@ -154,6 +154,11 @@ class GuardedExecute(Execute):
         help="CPU seconds one hidden check may use (three times that in wall time) before it"
         " counts as an endless loop; the rest of its suite is then not run.",
     ).tag(config=True)
+    run_visible_tests = Bool(
+        False,
+        help="Run the visible tests (graded cells worth 0 points) when grading. They earn nothing;"
+        " the hidden checks grade the same parts on more cases, and the student ran them already.",
+    ).tag(config=True)
     max_restarts = Integer(
         10, help="Kernel restarts allowed per notebook before the rest is marked not run."
     ).tag(config=True)
@@ -445,6 +450,14 @@ class GuardedExecute(Execute):
             self._not_run(cell, "an unchanged demo cell (pictures, examples): not run when grading")
             return
         suite = self._suite_of(cell)
+        if suite is None and self._visible_test(cell) and not self.run_visible_tests:
+            self._not_run(
+                cell,
+                "a visible test (0 points): not run when grading; the hidden"
+                " checks grade this part",
+            )
+            cell.outputs = []
+            return
         if suite is None and utils.is_grade(cell) and HIDDEN_CALL.search(cell.source):
             grade_id = nbgrader_meta(cell).get("grade_id")
             self._flag(f"cell {grade_id}: looks like a hidden test but is not one; not run")
@@ -461,6 +474,16 @@ class GuardedExecute(Execute):
                 self._notice(f"cell {nbgrader_meta(cell).get('grade_id') or position}: timed out")
             return
         self._run_hidden(cell, suite, position)
+
+    @staticmethod
+    def _visible_test(cell):
+        meta = nbgrader_meta(cell)
+        return (
+            cell.cell_type == "code"
+            and meta.get("grade")
+            and not meta.get("solution")
+            and not float(meta.get("points") or 0)
+        )
 
     def _suite_of(self, cell):
         """The suite a hidden test cell runs, or None for any other cell."""
