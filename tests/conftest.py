@@ -98,3 +98,45 @@ def grade_class(course, answers_by_student, base="reference", before_grading=Non
         before_grading(course)
     run_nbgrader("autograde", ASSIGNMENT, "--force", course_root=course)
     return GradedClass(course, answers_by_student)
+
+
+# ----------------------------------------------------------------------------------------------
+# The two graded classes the grading tests share (tests/graded_classes.py), graded once each
+
+
+@pytest.fixture(scope="session")
+def by_command_line(tmp_path_factory):
+    """The sample class, the damaged submissions and the red team's attacks on the grading run,
+    graded by `nbgrader autograde` and `nbgrader generate_feedback`."""
+    from damaged_class import DAMAGED_STUDENTS, write_damaged
+    from graded_classes import (
+        SAMPLE_STUDENTS,
+        grade_by_command_line,
+        new_course,
+        write_sample_class,
+    )
+    from red_team_class import BY_COMMAND_LINE, write_red_team
+
+    course = new_course(tmp_path_factory.mktemp("by_command_line") / "course")
+    write_sample_class(course)
+    write_damaged(course)
+    write_red_team(course, BY_COMMAND_LINE)
+    return grade_by_command_line(course, [*SAMPLE_STUDENTS, *DAMAGED_STUDENTS, *BY_COMMAND_LINE])
+
+
+@pytest.fixture(scope="session")
+def by_classgrade(tmp_path_factory):
+    """The sample class, every mistake-bank entry and the whole red team, graded by
+    `coursepack.classgrade` with two workers, feedback included."""
+    from bank_entries import bank_entries
+    from graded_classes import SAMPLE_STUDENTS, grade_by_classgrade, new_course, write_sample_class
+    from red_team_class import RED_TEAM_STUDENTS, write_red_team
+
+    course = new_course(tmp_path_factory.mktemp("by_classgrade") / "course")
+    write_sample_class(course)
+    entries = bank_entries()
+    for entry in entries:
+        submit(course, entry.student_id, submission_notebook({entry.function: entry.source}))
+    write_red_team(course, RED_TEAM_STUDENTS)
+    students = [*SAMPLE_STUDENTS, *(entry.student_id for entry in entries), *RED_TEAM_STUDENTS]
+    return grade_by_classgrade(course, students)

@@ -1,10 +1,7 @@
-"""The bundled sample class, graded by the real `nbgrader autograde`: exactly the expected scores,
-and feedback that explains without leaking."""
+"""The bundled sample class, graded by the real `nbgrader autograde` and by classgrade: exactly
+the expected scores both ways, and feedback that explains without leaking."""
 
 import pytest
-
-from coursepack.course import Course, copy_course
-from coursepack.grade import grade_sample_class
 
 # student -> {part: points}; parts not listed earn full marks. "reflection" is the written answer.
 EXPECTED = {
@@ -30,21 +27,16 @@ EXPECTED = {
 }  # fmt: skip
 
 
-def feedback_page(course, student):
-    return Course.at(course).notebook("feedback", student).with_suffix(".html").read_text()
-
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    course = copy_course(tmp_path_factory.mktemp("sample") / "course")
-    return course, grade_sample_class(course)
+@pytest.fixture(params=["nbgrader autograde", "classgrade, 2 workers"])
+def graded(request, by_command_line, by_classgrade):
+    """The sample class is graded both ways, in the two shared classes (tests/conftest.py)."""
+    return by_command_line if request.param == "nbgrader autograde" else by_classgrade
 
 
 @pytest.mark.parametrize("student", sorted(EXPECTED))
 def test_each_student_gets_exactly_the_expected_scores(graded, student):
-    _, table = graded
     got = {}
-    for part, (score, max_score, manual) in table[student].items():
+    for part, (score, max_score, manual) in graded.scores[student].items():
         if manual:
             got[part] = "manual"
         elif score != max_score:
@@ -53,15 +45,13 @@ def test_each_student_gets_exactly_the_expected_scores(graded, student):
 
 
 def test_feedback_explains_each_failed_check(graded):
-    course, _ = graded
-    html = feedback_page(course, "cleo_typical")
+    html = graded.feedback("cleo_typical")
     assert "lead_coef: 0 of 7 hidden checks passed" in html
     assert "lead_coef(0) returned 0, expected 0.25" in html
 
 
 @pytest.mark.parametrize("student", sorted(EXPECTED))
 def test_feedback_never_shows_hidden_test_code(graded, student):
-    course, _ = graded
-    html = feedback_page(course, student)
+    html = graded.feedback(student)
     for secret in ("BEGIN HIDDEN TESTS", "coursepack", "_lab21_probe", "lab21_reference"):
         assert secret not in html

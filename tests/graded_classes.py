@@ -1,0 +1,148 @@
+"""The two classes the grading tests share, each graded once per test session, for real.
+
+- By the command line: the sample class, the damaged submissions, honest students and the
+  attacks on the grading run itself, graded by `nbgrader autograde` then `generate_feedback`
+  (one process, as an instructor runs them).
+- By classgrade: the sample class, every mistake-bank entry and every red-team attack between
+  two honest students, graded by `coursepack.classgrade` with two workers, feedback included.
+
+The sample class and the honest students are in both, so that the two ways can be compared.
+Both use short time limits (the behaviour is the same at the defaults; only slower).
+"""
+
+import hashlib
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from coursepack import ASSIGNMENT, COURSE_ROOT, sandbox_launch
+from coursepack.build import run_nbgrader
+from coursepack.classgrade import grade_class
+from coursepack.course import Course, copy_course
+from coursepack.grade import SAMPLE_CLASS, scores_by_part
+from coursepack.guarded_execute import METADATA_KEY
+from coursepack.submissions import parse_answer_file, submission_notebook, submit
+
+QUICK_LIMITS = [
+    "c.Execute.timeout = 8",
+    "c.GuardedExecute.quick_cell_seconds = 4",
+    "c.GuardedExecute.check_seconds = 5.0",
+    "c.GuardedExecute.notebook_seconds = 240",
+]
+SAMPLE_STUDENTS = tuple(path.stem for path in sorted(SAMPLE_CLASS.glob("*.py")))
+
+
+@dataclass
+class GradedClass:
+    """What grading a class left: scores, grading records, and what grading must not change."""
+
+    course: Course
+    students: list
+    seconds: float
+    hash_before: str
+    output: str = ""
+    summary: object = None
+    scores: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.scores = scores_by_part(self.course, students=set(self.students))
+        self.slots = sorted(
+            {slot for student in self.students for slot in self.record(student).get("slots", [])}
+        )
+        deadline = time.monotonic() + 10
+        while sandbox_processes(self.slots) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.survivors = sandbox_processes(self.slots)
+
+    def points(self, student, part):
+        return self.scores[student][part][0]
+
+    def full_marks(self, student, part):
+        score, max_score, _ = self.scores[student][part]
+        return score == max_score
+
+    def notebook(self, student):
+        return self.course.notebook("autograded", student)
+
+    def record(self, student):
+        path = self.notebook(student)
+        if not path.exists():
+            return {}
+        return nbformat.read(path, as_version=4).metadata.get(METADATA_KEY, {})
+
+    def feedback(self, student):
+        return self.course.notebook("feedback", student).with_suffix(".html").read_text()
+
+
+def write_answer_file(course, path, student=None, replacements=()):
+    text = Path(path).read_text()
+    for old, new in replacements:
+        text = text.replace(old, new)
+    base, answers = parse_answer_file(text)
+    submit(course, student or Path(path).stem, submission_notebook(answers, base))
+
+
+def write_sample_class(course):
+    for path in sorted(SAMPLE_CLASS.glob("*.py")):
+        write_answer_file(course, path)
+
+
+def course_hash(course):
+    """Everything of the course that grading must leave as it was, and the repo's own code.
+
+    A submission that preflight repairs is rewritten in place, its original kept beside it as
+    `<name>.as-submitted`: that original, not the rewritten file, is what is hashed.
+    """
+    digest = hashlib.sha256()
+    home = Course.at(course).home
+    places = [home / "source", home / "release", home / "submitted"]
+    places += [COURSE_ROOT / "solutions", COURSE_ROOT / "coursepack"]
+    files = [home / "nbgrader_config.py"]
+    for place in places:
+        files += sorted(p for p in place.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for path in files:
+        if path.name.endswith(".as-submitted"):
+            continue
+        original = path.with_name(path.name + ".as-submitted")
+        content = original.read_bytes() if original.exists() else path.read_bytes()
+        digest.update(str(path).encode() + b"\0" + content + b"\0")
+    return digest.hexdigest()
+
+
+def sandbox_processes(slots):
+    """Live (not zombie) processes of the users of these sandbox slots."""
+    uids = {sandbox_launch.slot_uid(slot) for slot in slots}
+    listing = subprocess.run(
+        ["ps", "-eo", "uid=,stat=,pid=,args="], capture_output=True, text=True, check=True
+    ).stdout
+    found = []
+    for line in listing.splitlines():
+        uid, stat, pid, *args = line.split(None, 3)
+        if int(uid) in uids and not stat.startswith("Z"):
+            found.append(f"{pid} {' '.join(args)[:120]}")
+    return found
+
+
+def new_course(folder):
+    return Course.at(copy_course(folder, config_lines=QUICK_LIMITS))
+
+
+def grade_by_command_line(course, students):
+    """`nbgrader autograde` then `nbgrader generate_feedback`, as an instructor runs them."""
+    before = course_hash(course)
+    started = time.perf_counter()
+    graded = run_nbgrader("autograde", ASSIGNMENT, "--force", course_root=course.home)
+    run_nbgrader("generate_feedback", ASSIGNMENT, "--force", course_root=course.home)
+    seconds = time.perf_counter() - started
+    output = graded.stdout + graded.stderr
+    return GradedClass(course, list(students), seconds, before, output=output)
+
+
+def grade_by_classgrade(course, students):
+    """coursepack.classgrade with two workers, feedback included."""
+    before = course_hash(course)
+    summary = grade_class(course.home, workers=2, force=True, progress=False)
+    return GradedClass(course, list(students), summary.seconds, before, summary=summary)
