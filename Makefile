@@ -11,7 +11,7 @@ NODE_READY := node_modules/.lab21-stamp
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: setup system-packages release grade benchmark test lint clean hub test-hub postgres
-.PHONY: load-test
+.PHONY: load-test test-fast
 
 setup: system-packages $(READY) postgres $(NODE_READY) $(CHROMIUM)
 
@@ -87,6 +87,10 @@ lint: setup
 # pytest's own folder (not the shared /tmp/pytest-of-<user>, where runs prune each other's).
 test: setup lint
 	$(BIN)/pytest --basetemp=build/pytest
+
+# The inner loop: everything but what grades classes, starts kernels, browsers or hubs.
+test-fast: setup lint
+	$(BIN)/pytest --basetemp=build/pytest-fast -m "not slow"
 
 clean:
 	rm -rf submitted autograded/*/ autograded/grading_record.json feedback gradebook.db build class_report

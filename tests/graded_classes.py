@@ -21,7 +21,7 @@ import nbformat
 from coursepack import ASSIGNMENT, COURSE_ROOT, sandbox_launch
 from coursepack.build import run_nbgrader
 from coursepack.classgrade import grade_class
-from coursepack.course import Course, copy_course
+from coursepack.course import Course, as_course, copy_course
 from coursepack.grade import SAMPLE_CLASS, scores_by_part
 from coursepack.guarded_execute import METADATA_KEY
 from coursepack.submissions import parse_answer_file, submission_notebook, submit
@@ -97,7 +97,7 @@ def course_hash(course):
     `<name>.as-submitted`: that original, not the rewritten file, is what is hashed.
     """
     digest = hashlib.sha256()
-    home = Course.at(course).home
+    home = as_course(course).home
     places = [home / "source", home / "release", home / "submitted"]
     places += [COURSE_ROOT / "solutions", COURSE_ROOT / "coursepack"]
     files = [home / "nbgrader_config.py"]

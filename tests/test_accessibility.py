@@ -12,6 +12,8 @@ from nbclient import NotebookClient
 from coursepack.feedback import OfflineHTMLExporter
 from coursepack.submissions import RELEASE_FOLDER, submission_notebook
 
+pytestmark = pytest.mark.slow  # grades for real (make test-fast leaves it out)
+
 NO_ALT = "No description has been provided for this image"
 
 

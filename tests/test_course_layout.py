@@ -17,6 +17,8 @@ from coursepack.postgres import missing_reason
 from coursepack.report import write_report
 from coursepack.submissions import reference_answers, submission_notebook, submit
 
+pytestmark = pytest.mark.slow  # grades for real (make test-fast leaves it out)
+
 LAYOUT = [
     'c.CourseDirectory.directory_structure = "{nbgrader_step}/{assignment_id}/{student_id}"',
     'c.CourseDirectory.release_directory = "handout"',
@@ -25,14 +27,16 @@ LAYOUT = [
     'c.CourseDirectory.feedback_directory = "returned"',
 ]
 # A loop that swallows interrupts: grading is stopped by the time limit, after preflight ran.
-ENDLESS = "\n".join([
-    "import time",
-    "while True:",
-    "    try:",
-    "        time.sleep(0.1)",
-    "    except BaseException:",
-    "        pass",
-])
+ENDLESS = "\n".join(
+    [
+        "import time",
+        "while True:",
+        "    try:",
+        "        time.sleep(0.1)",
+        "    except BaseException:",
+        "        pass",
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +74,11 @@ def test_every_folder_is_where_the_configuration_says(course):
 def test_the_score_table_reads_the_configured_gradebook(course):
     table = scores_by_part(course)
     assert sorted(table) == ["amy", "bo"]
-    assert all(table["amy"][part][0] == table["amy"][part][1] for part in table["amy"]
-               if part != "reflection")
+    assert all(
+        table["amy"][part][0] == table["amy"][part][1]
+        for part in table["amy"]
+        if part != "reflection"
+    )
     assert sum(score for score, _, _ in table["bo"].values()) == table["bo"]["ReLU"][0] == 2
     rows = {line.split()[0]: line.split() for line in format_table(table).splitlines()[2:]}
     assert rows["amy"][-1] == "28/31" and rows["bo"][-1] == "2/31"

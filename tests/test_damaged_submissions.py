@@ -18,6 +18,8 @@ from coursepack.grade import scores_by_part
 from coursepack.preflight import repair_layout, reset_auto_scores
 from coursepack.submissions import nbgrader_meta, submission_notebook
 
+pytestmark = pytest.mark.slow  # grades for real (make test-fast leaves it out)
+
 AUTO_PARTS = GRADED_FUNCTIONS  # every automatically graded part
 
 

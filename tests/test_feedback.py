@@ -161,6 +161,7 @@ def report_part(html):
     return html.split("Your notebook, as it was graded")[0]
 
 
+@pytest.mark.slow
 def test_the_page_opens_with_the_report_card(feedback):
     html = feedback["cleo_typical"].read_text()
     report = report_part(html)
@@ -187,6 +188,7 @@ def test_the_page_opens_with_the_report_card(feedback):
         assert html_escape(message, quote=False) in report, message
 
 
+@pytest.mark.slow
 def test_cells_not_run_say_so_in_one_line(feedback):
     html = feedback["cleo_typical"].read_text()
     notebook = html.split("Your notebook, as it was graded")[1]
@@ -195,6 +197,7 @@ def test_cells_not_run_say_so_in_one_line(feedback):
     assert all("not run when grading" in line.lower() for line in lines)
 
 
+@pytest.mark.slow
 def test_graded_cells_are_labelled_by_part(feedback):
     html = feedback["cleo_typical"].read_text()
     labels = re.findall(r'<p class="lab21-cell-label">([^<]*)</p>', html)
@@ -203,6 +206,7 @@ def test_graded_cells_are_labelled_by_part(feedback):
     assert labels.count("Part J: your answer") == 1
 
 
+@pytest.mark.slow
 def test_an_untouched_notebook_gets_no_for_every_part(feedback):
     report = report_part(feedback["ben_untouched"].read_text())
     assert "Score: <strong>0 / 31</strong>" in report
@@ -220,6 +224,7 @@ def test_formgraders_template_setting_does_not_win():
     assert FeedbackExporter(config=config).template_name == "lab21_feedback"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("student", sorted(STUDENTS))
 def test_the_feedback_page_has_no_serious_accessibility_problem(feedback, student, tmp_path):
     page = check_page(feedback[student], screenshot=tmp_path / f"{student}.png")

@@ -30,9 +30,12 @@ from hub_term import (
 
 OUTPUT = REPO / "build" / "test-hub"
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0, reason="the course hub runs as root: it creates system users"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.geteuid() != 0, reason="the course hub runs as root: it creates system users"
+    ),
+]
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,12 @@ from hub_term import REPO, course_hub
 OUTPUT = REPO / "build" / "test-hub-load"
 STUDENTS = 10
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0, reason="the course hub runs as root: it creates system users"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.geteuid() != 0, reason="the course hub runs as root: it creates system users"
+    ),
+]
 
 
 def test_a_class_of_ten_under_load():
@@ -29,11 +32,18 @@ def test_a_class_of_ten_under_load():
     figures_file.unlink(missing_ok=True)
     done = subprocess.run(
         [
-            str(course_hub.VENV_BIN / "python"), str(REPO / "hub" / "load_class.py"),
-            f"--students={STUDENTS}", "--exchange=ngshare", "--arrival-window=10",
-            "--idle-timeout=60", f"--output={OUTPUT}", f"--json={figures_file}",
+            str(course_hub.VENV_BIN / "python"),
+            str(REPO / "hub" / "load_class.py"),
+            f"--students={STUDENTS}",
+            "--exchange=ngshare",
+            "--arrival-window=10",
+            "--idle-timeout=60",
+            f"--output={OUTPUT}",
+            f"--json={figures_file}",
         ],
-        capture_output=True, text=True, timeout=900,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     (OUTPUT / "summary.txt").write_text(done.stdout + done.stderr)
     print(done.stdout)

@@ -20,6 +20,8 @@ from coursepack.guarded_execute import METADATA_KEY
 from coursepack.manual_scores import snapshot_path
 from coursepack.submissions import submission_notebook, submit
 
+pytestmark = pytest.mark.slow  # grades for real (make test-fast leaves it out)
+
 TAMPER = '''
 """Stands in for anything that writes the gradebook while a submission is graded."""
 
@@ -48,8 +50,10 @@ class Tamper(NbGraderPreprocessor):
 def person_grades(course, student):
     """What formgrader does when a grader scores the written answer and adds extra credit."""
     with course.gradebook() as gradebook:
-        grades = {g.name: g for g in gradebook.find_submission_notebook(
-            ASSIGNMENT, ASSIGNMENT, student).grades}
+        grades = {
+            g.name: g
+            for g in gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student).grades
+        }
         grades["reflection"].manual_score = 2.5
         grades["reflection"].needs_manual_grade = False
         grades["test_firstNN_accuracy"].extra_credit = 1.0
@@ -88,10 +92,13 @@ def course(tmp_path_factory):
     (course.home / "tamper.py").write_text(TAMPER)
     config = course.home / "nbgrader_config.py"
     original = config.read_text()
-    config.write_text(original + textwrap.dedent("""
+    config.write_text(
+        original
+        + textwrap.dedent("""
         steps = c.Autograde.autograde_preprocessors
         c.Autograde.autograde_preprocessors = [*steps[:-1], "tamper.Tamper", steps[-1]]
-    """))
+    """)
+    )
     tampered = run_nbgrader_allowing_failure(course)
     after_crash = scores(course, "crashes")
     config.write_text(original)  # the next run is a clean one

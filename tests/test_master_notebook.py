@@ -6,6 +6,8 @@ from nbclient import NotebookClient
 
 from coursepack.submissions import SOURCE_NOTEBOOK
 
+pytestmark = pytest.mark.slow  # grades for real (make test-fast leaves it out)
+
 
 @pytest.fixture(scope="module")
 def executed():

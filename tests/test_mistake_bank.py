@@ -9,10 +9,13 @@ marks on every automatically graded part.
 """
 
 import nbformat
+import pytest
 from bank_entries import bank_entries, judge, unexpected, verdict_table
 
-from coursepack.course import Course
+from coursepack.course import as_course
 from coursepack.guarded_execute import METADATA_KEY
+
+pytestmark = pytest.mark.slow  # grades for real (make test-fast leaves it out)
 
 
 def auto_scores(table, student):
@@ -27,7 +30,7 @@ def auto_scores(table, student):
 def grader_messages(course, entry):
     """The stored verdicts on the entry's function (its failed checks), from the autograded
     notebook's grading record."""
-    path = Course.at(course).notebook("autograded", entry.student_id)
+    path = as_course(course).notebook("autograded", entry.student_id)
     if not path.exists():
         return "(no autograded notebook)"
     record = nbformat.read(path, as_version=4).metadata.get(METADATA_KEY, {})

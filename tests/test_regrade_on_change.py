@@ -60,6 +60,7 @@ def edit(path, old, new):
     path.write_text(text.replace(old, new))
 
 
+@pytest.mark.slow
 def test_a_changed_check_and_reference_regrade_everyone(tmp_path):
     pack = scratch_pack(tmp_path / "pack")
     run_pack(pack, "coursepack.build")  # the release, and the assignment in the gradebook

@@ -25,6 +25,7 @@ def cell_view(notebook):
     return [(c.cell_type, c.source, c.metadata.get("nbgrader")) for c in notebook.cells]
 
 
+@pytest.mark.slow  # runs nbgrader generate_assignment
 def test_the_release_is_fresh(tmp_path):
     course = Course.at(copy_course(tmp_path / "course"))
     regenerated = course.folder("release")

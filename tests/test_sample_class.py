@@ -3,6 +3,8 @@ the expected scores both ways, and feedback that explains without leaking."""
 
 import pytest
 
+pytestmark = pytest.mark.slow  # grades for real (make test-fast leaves it out)
+
 # student -> {part: points}; parts not listed earn full marks. "reflection" is the written answer.
 EXPECTED = {
     "ada_perfect": {"reflection": "manual"},

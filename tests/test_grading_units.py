@@ -1,0 +1,239 @@
+"""The grading machinery's parts on their own, without kernels (the fast tier).
+
+The wire between the grader and the probe agent, what the verdicts make of facts, which
+dependencies are lent, the sandbox's own checks, the tripwire and the zygote's clean-up. The
+grading tests (red team, mistake bank, sample class) prove the whole; these say which part
+broke when one of them fails.
+"""
+
+import marshal
+import os
+import socket
+import struct
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from coursepack import checks, probe_agent, probing, sandbox, zygote
+from coursepack.reference import load_reference
+
+NONCE = "ab" * 16
+
+
+# ----------------------------------------------------------------------------------------------
+# The wire
+
+
+def round_trip_call(*args):
+    data = b"R" + NONCE.encode() + struct.pack("!B", 3) + probe_agent.pack_arguments(args)
+    return probing.unpack_call(data)
+
+
+def test_a_lent_call_crosses_in_binary_exactly():
+    array = np.array([[0.1, -2.5], [np.inf, np.nan]])
+    nonce, index, args = round_trip_call(1.5, np.float64(-0.25), 7, np.int64(-3), array)
+    assert (nonce, index) == (NONCE, 3)
+    assert args[:4] == [1.5, -0.25, 7, -3]
+    np.testing.assert_array_equal(args[4], array)  # nan and inf included, bit for bit
+    integers = round_trip_call(np.arange(6).reshape(2, 3))[2][0]
+    assert integers.dtype == np.int64 and integers.shape == (2, 3)
+
+
+def test_arguments_that_are_not_numbers_or_arrays_do_not_cross_in_binary():
+    assert probe_agent.pack_arguments(["a list"]) is None
+    assert probe_agent.pack_arguments([np.array(["text"])]) is None
+    assert probe_agent.pack_arguments([2**70]) is None
+
+
+def test_a_truncated_call_is_refused():
+    data = b"R" + NONCE.encode() + probe_agent.pack_arguments([np.ones(4)])[:-8]
+    with pytest.raises(ValueError):
+        probing.unpack_call(data[:1] + data[1:])
+
+
+def test_values_for_the_kernel_keep_their_types():
+    sent = {
+        "array": np.array([1.0, 2.0]),
+        "pair": (np.float64(0.5), 0.25),
+        "scalar": np.float64(3.0),
+        "plain": [1, "x", None],
+    }
+    received = {k: probe_agent.decode(v) for k, v in marshal.loads(
+        marshal.dumps(probing.encode_for_kernel(sent))).items()}  # fmt: skip
+    assert isinstance(received["array"], np.ndarray) and received["array"].tolist() == [1.0, 2.0]
+    assert isinstance(received["pair"], tuple) and received["pair"] == (0.5, 0.25)
+    assert isinstance(received["scalar"], np.float64)
+    assert received["plain"] == [1, "x", None]
+
+
+def test_facts_are_plain_data_that_literal_eval_reads_back():
+    class ClaimsEverything:
+        def __eq__(self, other):
+            return True
+
+        def __array__(self, *args, **kwargs):
+            raise TypeError("not an array")
+
+    facts = {
+        "numbers": probe_agent.observe(np.array([[1.0, np.nan], [np.inf, -0.0]])),
+        "other": probe_agent.observe(ClaimsEverything()),
+        "huge": probe_agent.observe(np.zeros(probe_agent.VALUES_LIMIT + 1)),
+        "log": [("hidden", np.float64(0.5).tobytes(), np.float64(2.0).tobytes())],
+    }
+    import ast
+
+    read = probing.restore_facts(ast.literal_eval(repr(facts)))
+    values = np.array(read["numbers"]["values"])
+    assert values.shape == (2, 2) and np.isnan(values[0, 1]) and np.isinf(values[1, 0])
+    assert "values" not in read["other"] and read["other"]["type"] == "ClaimsEverything"
+    assert read["huge"]["too_big"]
+    assert read["log"] == [["hidden", 0.5, 2.0]]
+
+
+def test_side_kernel_facts_lose_every_text_the_student_chose():
+    facts = {"raised": "ValueError: def sigmoid(x): ...", "out": {"type": "str", "repr": "'x'"}}
+    cleaned = probing.without_text(facts)
+    assert cleaned["raised"] == "ValueError"
+    assert cleaned["out"]["repr"] == "a str"
+
+
+# ----------------------------------------------------------------------------------------------
+# The channel
+
+
+@pytest.fixture
+def channel(tmp_path):
+    door = probing.AgentChannel(tmp_path, "agent.sock")
+    kernel_end = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    kernel_end.connect(str(door.path))
+    probe_agent.send_frame(kernel_end, {"hello": 1})
+    door.accept(5)
+    yield door, kernel_end
+    door.close()
+    kernel_end.close()
+
+
+def test_the_door_closes_after_the_agent_came_in(channel):
+    door, _ = channel
+    assert not door.path.exists()
+
+
+def test_a_message_larger_than_allowed_breaks_the_channel(channel):
+    door, kernel_end = channel
+    kernel_end.sendall(struct.pack("!I", probing.MAX_FRAME + 1))
+    with pytest.raises(probing.ChannelError):
+        door.receive(2)
+
+
+def test_an_unreadable_message_is_read_as_malformed(channel):
+    door, kernel_end = channel
+    probe_agent.send_raw(kernel_end, b"__import__('os').system('true')")
+    assert door.receive(2) == {"malformed": True}
+
+
+def test_a_kernel_that_stops_reading_cannot_block_the_grader(channel, monkeypatch):
+    door, _ = channel
+    monkeypatch.setattr(probing, "SEND_SECONDS", 0.5)
+    door.connection.settimeout(0.5)
+    with pytest.raises(probing.ChannelError):
+        for _ in range(10_000):
+            door.send({"fill": "x" * 65536})
+
+
+# ----------------------------------------------------------------------------------------------
+# Verdicts and lending
+
+
+def test_only_failed_dependencies_and_their_callers_are_lent():
+    everything = dict.fromkeys(checks.TRAINING_PARTS, True)
+    assert checks.lent_dependencies("firstNN_accuracy", everything) == []
+    lent = checks.lent_dependencies("firstNN_accuracy", {**everything, "sigmoid": False})
+    assert set(lent) == {
+        "sigmoid", "feed_forward", "sigmoid_perceptron", "lead_coef", "hidden_weight_update",
+        "input_hidden_weight_update",
+    }  # fmt: skip
+    lent = checks.lent_dependencies("firstNN_contract", {**everything, "lead_coef": False})
+    assert set(lent) == {"lead_coef", "hidden_weight_update", "input_hidden_weight_update"}
+
+
+def test_withheld_details_keep_only_which_checks_failed():
+    verdict = {
+        "checks": [
+            {"description": "a", "passed": True, "message": ""},
+            {"description": "b", "passed": False, "message": "b: shape (0, 101, 102)"},
+        ]
+    }
+    withheld = checks.withhold_details(verdict, ["sigmoid"])
+    assert withheld["checks"][0]["message"] == ""
+    assert "101" not in withheld["checks"][1]["message"]
+    assert withheld["checks"][1]["message"].startswith("b: failed (details withheld")
+
+
+def test_predictions_are_those_the_weights_make():
+    reference = load_reference()
+    data = np.array([[1.0, 0.0, 1.0], [-1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    weights = np.array([2.0, 0.0])
+    implied, differing = checks.implied_predictions(
+        reference, data, weights, 3.0, np.array([1.0, 0.0, 0.0])
+    )
+    assert implied[:2].tolist() == [1.0, 0.0] and differing == 0  # row 3 is undecided: H = 0.5
+    _, differing = checks.implied_predictions(reference, data, weights, 3.0, data[:, -1] * 0)
+    assert differing == 1
+
+
+# ----------------------------------------------------------------------------------------------
+# The sandbox's own checks, the tripwire, the zygote's clean-up
+
+
+def test_without_bubblewrap_grading_stops_and_says_how_to_get_it(monkeypatch):
+    real_which = sandbox.shutil.which
+    monkeypatch.setattr(
+        sandbox.shutil, "which", lambda name: None if name == "bwrap" else real_which(name)
+    )
+    with pytest.raises(sandbox.SandboxUnavailable) as stopped:
+        sandbox.require_sandbox()
+    message = str(stopped.value)
+    assert "apt-get install bubblewrap" in message and "--unsafe-no-sandbox" in message
+
+
+def test_the_tripwire_records_through_its_socket_and_blocks_nothing(tmp_path):
+    door = probing.TripwireChannel(tmp_path, "tripwire.sock")
+    program = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {os.path.dirname(os.path.dirname(probe_agent.__file__))!r})
+        from coursepack import tripwire
+        tripwire.install({str(door.path)!r}, ["/course/on/the/host"])
+        try:
+            open("/course/on/the/host/solutions.py")
+        except FileNotFoundError:
+            pass
+        os.system("true")
+        print("still running")
+    """)
+    done = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE, text=True)
+    door.accept(10)
+    output, _ = done.communicate(timeout=30)
+    records = door.records()
+    door.close()
+    assert "still running" in output
+    assert any("/course/on/the/host/solutions.py" in record for record in records)
+    assert any("started a program" in record for record in records)
+
+
+def test_a_kernels_run_folder_is_emptied_whatever_it_left(tmp_path):
+    folder = tmp_path / "k-1"
+    deep = folder
+    for depth in range(200):
+        deep = deep / f"d{depth}"
+    deep.mkdir(parents=True)
+    (deep / "file").write_text("x")
+    locked = folder / ".keep"
+    locked.mkdir()
+    for index in range(50):
+        (locked / str(index)).write_text("")
+    locked.chmod(0o500)
+    zygote.remove_run_folder(str(folder))
+    assert not folder.exists()
