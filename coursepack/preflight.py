@@ -318,8 +318,10 @@ def repair_notebook(path, release_path):
             f" its order, with the student's answers and all {kept} of the student's own cells"
             f" (original kept as {Path(path).name}.as-submitted)."
         )
-        shutil.copy(path, f"{path}.as-submitted")
     if notices:
+        # Whatever is rewritten, the student's file as handed in is kept beside it.
+        if not Path(f"{path}.as-submitted").exists():
+            shutil.copy(path, f"{path}.as-submitted")
         notebook.cells = cells
         nbformat.write(notebook, path)
     return notices

@@ -91,25 +91,32 @@ def write_sample_class(course):
 
 
 def course_hash(course):
-    """Everything of the course that grading must leave as it was, and the repo's own code.
-
-    A submission that preflight repairs is rewritten in place, its original kept beside it as
-    `<name>.as-submitted`: that original, not the rewritten file, is what is hashed.
-    """
-    digest = hashlib.sha256()
+    """{path: content hash} of everything of the course that grading must leave as it was, and
+    of the repo's own code. A submission that preflight rewrites keeps its original beside it as
+    `<name>.as-submitted`: that original, not the rewritten file, is what is hashed."""
     home = as_course(course).home
     places = [home / "source", home / "release", home / "submitted"]
     places += [COURSE_ROOT / "solutions", COURSE_ROOT / "coursepack"]
     files = [home / "nbgrader_config.py"]
     for place in places:
-        files += sorted(p for p in place.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        files += [p for p in place.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    hashes = {}
     for path in files:
         if path.name.endswith(".as-submitted"):
             continue
         original = path.with_name(path.name + ".as-submitted")
         content = original.read_bytes() if original.exists() else path.read_bytes()
-        digest.update(str(path).encode() + b"\0" + content + b"\0")
-    return digest.hexdigest()
+        hashes[str(path)] = hashlib.sha256(content).hexdigest()
+    return hashes
+
+
+def course_changes(course, before):
+    """What grading changed of the course: files changed or gone, and new files other than
+    the one a repair makes (a notebook saved under another name, graded as `lab21.ipynb`)."""
+    now = course_hash(course)
+    changed = [path for path, digest in before.items() if now.get(path) != digest]
+    added = [path for path in set(now) - set(before) if not path.endswith(f"/{ASSIGNMENT}.ipynb")]
+    return sorted(changed + added)
 
 
 def sandbox_processes(slots):
