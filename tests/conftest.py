@@ -126,17 +126,26 @@ def by_command_line(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def by_classgrade(tmp_path_factory):
-    """The sample class, every mistake-bank entry and the whole red team, graded by
-    `coursepack.classgrade` with two workers, feedback included."""
-    from bank_entries import bank_entries
+    """The sample class and the whole red team, graded by `coursepack.classgrade` with two
+    workers, feedback included."""
     from graded_classes import SAMPLE_STUDENTS, grade_by_classgrade, new_course, write_sample_class
     from red_team_class import RED_TEAM_STUDENTS, write_red_team
 
     course = new_course(tmp_path_factory.mktemp("by_classgrade") / "course")
     write_sample_class(course)
+    write_red_team(course, RED_TEAM_STUDENTS)
+    return grade_by_classgrade(course, [*SAMPLE_STUDENTS, *RED_TEAM_STUDENTS])
+
+
+@pytest.fixture(scope="session")
+def mistake_bank_class(tmp_path_factory):
+    """Every mistake-bank entry, graded by `coursepack.classgrade` with two workers (no
+    feedback: the bank's verdicts are in the gradebook and the grading records)."""
+    from bank_entries import bank_entries
+    from graded_classes import grade_by_classgrade, new_course
+
+    course = new_course(tmp_path_factory.mktemp("mistake_bank") / "course")
     entries = bank_entries()
     for entry in entries:
         submit(course, entry.student_id, submission_notebook({entry.function: entry.source}))
-    write_red_team(course, RED_TEAM_STUDENTS)
-    students = [*SAMPLE_STUDENTS, *(entry.student_id for entry in entries), *RED_TEAM_STUDENTS]
-    return grade_by_classgrade(course, students)
+    return grade_by_classgrade(course, [entry.student_id for entry in entries], feedback=False)

@@ -3,8 +3,9 @@
 - By the command line: the sample class, the damaged submissions, honest students and the
   attacks on the grading run itself, graded by `nbgrader autograde` then `generate_feedback`
   (one process, as an instructor runs them).
-- By classgrade: the sample class, every mistake-bank entry and every red-team attack between
-  two honest students, graded by `coursepack.classgrade` with two workers, feedback included.
+- By classgrade: the sample class and every red-team attack between two honest students,
+  graded by `coursepack.classgrade` with two workers, feedback included; and, without
+  feedback, every mistake-bank entry.
 
 The sample class and the honest students are in both, so that the two ways can be compared.
 Both use short time limits (the behaviour is the same at the defaults; only slower).
@@ -148,8 +149,8 @@ def grade_by_command_line(course, students):
     return GradedClass(course, list(students), seconds, before, output=output)
 
 
-def grade_by_classgrade(course, students):
-    """coursepack.classgrade with two workers, feedback included."""
+def grade_by_classgrade(course, students, feedback=True):
+    """coursepack.classgrade with two workers (feedback included unless said otherwise)."""
     before = course_hash(course)
-    summary = grade_class(course.home, workers=2, force=True, progress=False)
+    summary = grade_class(course.home, workers=2, force=True, progress=False, feedback=feedback)
     return GradedClass(course, list(students), summary.seconds, before, summary=summary)

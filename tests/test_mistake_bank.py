@@ -45,14 +45,15 @@ def grader_messages(course, entry):
     return "\n".join(lines)
 
 
-def test_mistake_bank_through_nbgrader(by_classgrade):
+def test_mistake_bank_through_nbgrader(mistake_bank_class):
     entries = bank_entries()
     ungraded = [
-        entry.student_id for entry in entries if entry.student_id not in by_classgrade.scores
+        entry.student_id for entry in entries if entry.student_id not in mistake_bank_class.scores
     ]
     assert not ungraded, f"nbgrader recorded no grades for {ungraded}"
     scores = {
-        entry.student_id: auto_scores(by_classgrade.scores, entry.student_id) for entry in entries
+        entry.student_id: auto_scores(mistake_bank_class.scores, entry.student_id)
+        for entry in entries
     }
 
     verdicts = [judge(entry, scores[entry.student_id]) for entry in entries]
@@ -63,7 +64,8 @@ def test_mistake_bank_through_nbgrader(by_classgrade):
     details = "\n\n".join(
         f"{v.entry.student_id} ({v.entry.expect}"
         f"{', known gap: ' + v.entry.known_gap if v.entry.known_gap else ''}): {v.entry.why}\n"
-        f"  scores: {scores[v.entry.student_id]}\n" + grader_messages(by_classgrade.course, v.entry)
+        f"  scores: {scores[v.entry.student_id]}\n"
+        + grader_messages(mistake_bank_class.course, v.entry)
         for v in surprises
     )
     assert not surprises, f"{len(surprises)} unexpected verdict(s):\n\n{details}\n\n{table}"
