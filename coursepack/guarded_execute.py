@@ -44,7 +44,8 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer
 
-from coursepack import ASSIGNMENT, checks, probe_agent, sandbox, tripwire
+from coursepack import checks, probe_agent, sandbox, tripwire
+from coursepack.course import Course
 from coursepack.hidden_tests import HIDDEN_CALL
 from coursepack.probing import AgentChannel, ChannelError, Prober, TripwireChannel
 from coursepack.reference import dependency_source, load_reference
@@ -225,25 +226,22 @@ class GuardedExecute(Execute):
 
     # -- where the course is --------------------------------------------------------------
 
-    def _coursedir(self):
-        """nbgrader's CourseDirectory of the converter running this step, when there is one."""
-        converter = getattr(self.parent, "parent", None)
-        return getattr(converter, "coursedir", None)
-
-    def _assignment_notebook(self, folder_name):
-        coursedir = self._coursedir()
-        info = (self.resources or {}).get("nbgrader", {})
-        assignment = info.get("assignment") or ASSIGNMENT
-        notebook = info.get("notebook") or ASSIGNMENT
-        if coursedir is None:
+    def _course(self):
+        """The course of the converter running this step (None when run on its own)."""
+        assignment = (self.resources or {}).get("nbgrader", {}).get("assignment")
+        try:
+            return Course.of_configurable(self, assignment)
+        except LookupError:
             return None
-        folder = coursedir.format_path(getattr(coursedir, folder_name), ".", assignment)
-        return Path(folder) / f"{notebook}.ipynb"
+
+    def _assignment_notebook(self, step):
+        course = self._course()
+        return None if course is None else course.notebook(step)
 
     def _hidden_suites(self):
         """grade_id -> suite of every hidden test cell, read from the instructor's notebook: a
         cell that the submission added, whatever it says, runs no checks."""
-        path = self._assignment_notebook("source_directory")
+        path = self._assignment_notebook("source")
         if path is None or not path.exists():
             return None
         source = nbformat.read(path, as_version=4)
@@ -256,7 +254,7 @@ class GuardedExecute(Execute):
 
     def _release_demos(self):
         """Sources of the release's demo cells (tag `demo`, neither graded nor answered)."""
-        path = self._assignment_notebook("release_directory")
+        path = self._assignment_notebook("release")
         if path is None or not path.exists():
             return set()
         release = nbformat.read(path, as_version=4)
@@ -392,10 +390,10 @@ class GuardedExecute(Execute):
         return folder, folder
 
     def _watched_paths(self):
-        coursedir = self._coursedir()
+        course = self._course()
         paths = {Path(__file__).resolve().parent.parent}
-        if coursedir is not None:
-            paths.add(Path(coursedir.root).resolve())
+        if course is not None:
+            paths.add(course.root)
         return sorted(paths)
 
     def _close_channels(self):
