@@ -2,7 +2,7 @@
 
 Real `nbgrader autograde` in a scratch course. A grader sets scores the way formgrader does
 (nbgrader's Gradebook API: manual_score, extra_credit). Student code cannot reach the gradebook
-(the kernel guard, the sandbox), so the test plants the write where it would land: a step in
+(the sandbox), so the test plants the write where it would land: a step in
 the grading process itself (tamper.py, added to the scratch course's autograde preprocessors
 before the pack's check) that rewrites manual scores while a submission is being graded. For
 one student it then stops the run, as a crash would.
