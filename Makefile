@@ -86,10 +86,12 @@ lint: setup
 
 # pytest's own folder (not the shared /tmp/pytest-of-<user>, where runs prune each other's).
 test: setup lint
-	$(BIN)/pytest --basetemp=build/pytest
+	mkdir -p build
+	$(BIN)/pytest --basetemp=build/pytest --durations=15
 
 # The inner loop: everything but what grades classes, starts kernels, browsers or hubs.
 test-fast: setup lint
+	mkdir -p build
 	$(BIN)/pytest --basetemp=build/pytest-fast -m "not slow"
 
 clean:
