@@ -97,12 +97,12 @@ def check_rows(student, record, unanswered):
 
 
 def class_tables(course_root):
-    """Everything the report shows, as pandas tables: (scores, checks, attention)."""
+    """Everything the report shows, as pandas tables: (scores, checks, attention, phases)."""
     course = as_course(course_root)
     students = submitted_students(course)
     record = read_record(course)
     table = scores_by_part(course, students=set(students)) if students else {}
-    rows, check_table, attention_rows = [], [], []
+    rows, check_table, attention_rows, phase_rows = [], [], [], []
     for student in students:
         outcome = record.get(student, {})
         status = outcome.get("status", "not graded")
@@ -123,9 +123,16 @@ def class_tables(course_root):
         row["needs_manual_grading"] = " ".join(manual)
         row["flags"] = "; ".join(flags)
         row["seconds"] = outcome.get("seconds")
-        rows.append(row)
+        row["sandbox"] = ""
         if status == GRADED:
-            check_table += check_rows(student, *graded_record(notebook))
+            grading, unanswered = graded_record(notebook)
+            row["sandbox"] = str(grading.get("sandbox", "not recorded"))
+            check_table += check_rows(student, grading, unanswered)
+            phase_rows += [
+                {"student": student, "phase": phase, "seconds": seconds}
+                for phase, seconds in (outcome.get("phases") or {}).items()
+            ]
+        rows.append(row)
         if status != GRADED or flags or notices:
             attention_rows.append(
                 {
@@ -148,13 +155,41 @@ def class_tables(course_root):
             "needs_manual_grading",
             "flags",
             "seconds",
+            "sandbox",
         ],
     )
     checks = pd.DataFrame(check_table, columns=CHECK_COLUMNS)
     attention = pd.DataFrame(
         attention_rows, columns=["student", "status", "error", "flags", "notices", "log"]
     )
-    return scores, checks, attention
+    phases = pd.DataFrame(phase_rows, columns=["student", "phase", "seconds"])
+    return scores, checks, attention, phases
+
+
+def phase_summary(phases):
+    """Where grading time went, step by step: median and slowest over the graded submissions.
+
+    The steps are nbgrader's converters (Autograde, GenerateFeedback) and, inside Autograde's
+    Execute, the kernel's start, the student's cells and each hidden suite."""
+    if phases.empty:
+        return pd.DataFrame(columns=["step", "median s", "slowest s", "slowest student"])
+    rows = []
+    for phase, group in phases.groupby("phase", sort=False):
+        slowest = group.loc[group["seconds"].idxmax()]
+        rows.append(
+            {
+                "step": phase,
+                "median s": round(group["seconds"].median(), 2),
+                "slowest s": round(slowest["seconds"], 2),
+                "slowest student": slowest["student"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def unsandboxed(scores):
+    """Students whose grading ran their code without the sandbox (--unsafe-no-sandbox)."""
+    return scores.loc[scores["sandbox"].str.startswith("none"), "student"].tolist()
 
 
 def part_maxima(course_root):
@@ -331,7 +366,7 @@ def write_report(course_root=COURSE_ROOT, nbgrader_export=True):
     folder.mkdir(exist_ok=True)
     for old in folder.glob("*.png"):
         old.unlink()  # a figure with no data this time must not linger from the last report
-    scores, checks, attention = class_tables(course)
+    scores, checks, attention, phases = class_tables(course)
     maxima = part_maxima(course) if not scores.empty else {}
     failures_top = frequent_failures(checks)
     figures = _figures(scores, failures_top, maxima, folder)
@@ -341,7 +376,10 @@ def write_report(course_root=COURSE_ROOT, nbgrader_export=True):
         exports.append(export_nbgrader_totals(course, folder))
     index = folder / "index.html"
     index.write_text(
-        _html(course, scores, checks, failures_top, attention, maxima, figures, exports)
+        _html(
+            course, scores, checks, failures_top, attention, maxima, figures, exports,
+            phase_summary(phases),
+        )
     )
     return index
 
@@ -378,7 +416,7 @@ def _escaped(frame, keep):
     )
 
 
-def _html(course, scores, checks, failures_top, attention, maxima, figures, exports):
+def _html(course, scores, checks, failures_top, attention, maxima, figures, exports, steps):
     graded = scores[scores["status"] == GRADED]
     possible = graded["max_total"].max() if not graded.empty else 0
     manual = (scores["needs_manual_grading"] != "").sum()
@@ -436,6 +474,16 @@ def _html(course, scores, checks, failures_top, attention, maxima, figures, expo
     links = " · ".join(f'<a href="{p.name}">{p.name}</a>' for p in exports)
     feedback = course.notebook("feedback", "<student>").with_suffix(".html")
     facts_html = "".join(f"<li>{html.escape(f)}</li>" for f in facts if f)
+    exposed = unsandboxed(scores)
+    warning = (
+        '<p class="unsafe"><strong>Graded without the sandbox</strong> (--unsafe-no-sandbox): '
+        f"{len(exposed)} submission(s) ran with the grader's own rights and could have read the "
+        "solutions, changed the gradebook or touched other students' work. Do not trust these "
+        "grades against a hostile submission; re-grade with the sandbox: "
+        f"{html.escape(', '.join(exposed))}.</p>"
+        if exposed
+        else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{ASSIGNMENT}: class report</title>
@@ -446,8 +494,10 @@ table.data {{ border-collapse: collapse; font-size: 0.9rem; }}
 table.data th, table.data td {{ padding: 0.2rem 0.6rem; border-bottom: 1px solid #ddd;
   text-align: left; vertical-align: top; }}
 img {{ max-width: 100%; }}
+.unsafe {{ background: #fde2e1; border: 2px solid #b00020; padding: 0.6rem 0.8rem; }}
 </style></head><body>
 <h1>{ASSIGNMENT}: class report</h1>
+{warning}
 <p>Course folder: <code>{html.escape(str(course.home))}</code>. Exports: {links}.
 Each student's feedback: <code>{html.escape(str(feedback))}</code>.</p>
 <ul>{facts_html}</ul>
@@ -474,6 +524,8 @@ steps.</p>
 <h2>Grading time per submission</h2>
 {figure("times", "histogram of grading seconds")}
 {_table(slowest)}
+<p>Where the time went, step by step (seconds; the execute steps are inside Autograde):</p>
+{_table(steps)}
 </body></html>
 """
 

@@ -122,6 +122,28 @@ def test_forced_run_regrades_unchanged_submissions(tmp_path):
     assert (first.graded, again.graded, again.unchanged, forced.graded) == (1, 0, 1, 1)
 
 
+def test_grading_without_the_sandbox_is_named_in_the_output_and_the_report(tmp_path):
+    import subprocess
+    import sys
+
+    course = copy_course(tmp_path / "course")
+    write_answer(course, "solo", {})
+
+    def classgrade(*options):
+        command = [sys.executable, "-m", "coursepack.classgrade", "--course", str(course)]
+        command += ["--workers", "1", "--no-feedback", "--quiet", *options]
+        return subprocess.run(command, capture_output=True, text=True, timeout=300, check=True)
+
+    unsafe = classgrade("--unsafe-no-sandbox")
+    assert "WARNING: --unsafe-no-sandbox" in unsafe.stderr
+    page = (course / "class_report" / "index.html").read_text()
+    banner = page.split('<p class="unsafe">')[1].split("</p>")[0]
+    assert "Graded without the sandbox" in banner and "solo" in banner
+    # Graded again with the sandbox, the class report no longer warns.
+    classgrade("--force")
+    assert 'class="unsafe"' not in (course / "class_report" / "index.html").read_text()
+
+
 def test_a_submission_over_its_time_budget_is_stopped_with_its_kernel(tmp_path):
     course = copy_course(tmp_path / "course")
     # A loop that swallows interrupts: nbgrader alone would wait on it for a full cell timeout.
@@ -218,6 +240,11 @@ def test_class_report_from_a_graded_class(regraded_class):
     assert int(students) == counts.max() == counts[check] >= 2
     assert check.startswith("firstNN_accuracy/")
     assert html.unescape(example) in failed[failed["check"] == check]["message"].tolist()
+    # Where the time went: nbgrader's steps and the Execute step's, for the graded students.
+    steps = page.split("Where the time went")[1].split("</table>")[0]
+    for step in ("Autograde", "GenerateFeedback", "execute: kernel start", "execute: cells"):
+        assert f"<td>{step}</td>" in steps
+    assert "execute: hidden firstNN_accuracy" in steps
     assert set(checks["student"]) == {
         "ada_perfect",
         "ben_untouched",
