@@ -55,7 +55,7 @@ SLOT_BUSY = 75  # the launcher's exit status when another launcher holds the slo
 
 def hold_slot(slot):
     """An exclusive lock on the slot's lock file, or None when another launcher has it."""
-    make_lock_files(group=os.stat(LOCKS).st_gid if LOCKS.exists() else 0)
+    make_lock_files()
     descriptor = os.open(LOCKS / f"slot-{slot}.lock", os.O_RDONLY | os.O_CLOEXEC)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -65,17 +65,25 @@ def hold_slot(slot):
     return descriptor
 
 
-def make_lock_files(group=0):
-    """The slots' lock files: readable (so lockable) by root and the graders' group only."""
+def make_lock_files(group=None):
+    """The slots' lock files: readable (so lockable) by root and the graders' group only.
+
+    group: the graders' group id; None keeps the one already set (the hub's setup gives it to
+    the instructor: a later grading run as root must not take it away), root's on a new folder.
+    """
     RUN_BASE.mkdir(mode=0o711, exist_ok=True)
     LOCKS.mkdir(mode=0o750, exist_ok=True)
+    if group is None:
+        group = os.stat(LOCKS).st_gid
     os.chown(LOCKS, 0, group)
     os.chmod(LOCKS, 0o750)
     for number in range(MAX_SLOTS):
         path = LOCKS / f"slot-{number}.lock"
         if not path.exists():
             path.touch(mode=0o640)
-        os.chown(path, 0, group)
+        status = path.stat()
+        if (status.st_uid, status.st_gid) != (0, group):
+            os.chown(path, 0, group)
 
 
 def prepare_run_folder(slot, group):

@@ -199,6 +199,21 @@ def test_without_bubblewrap_grading_stops_and_says_how_to_get_it(monkeypatch):
     assert "apt-get install bubblewrap" in message and "--unsafe-no-sandbox" in message
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="gives the lock files to root")
+def test_a_grading_run_as_root_leaves_the_hub_graders_their_slot_locks(tmp_path, monkeypatch):
+    from coursepack import sandbox_launch
+
+    monkeypatch.setattr(sandbox_launch, "RUN_BASE", tmp_path)
+    monkeypatch.setattr(sandbox_launch, "LOCKS", tmp_path / "locks")
+    monkeypatch.setattr(sandbox_launch, "MAX_SLOTS", 3)
+    graders = 4242  # the hub's setup gives the locks to the instructor's group
+    sandbox_launch.make_lock_files(group=graders)
+    sandbox_launch.make_lock_files()  # what every grading run as root does first
+    for path in [tmp_path / "locks", *(tmp_path / "locks").iterdir()]:
+        assert (path.stat().st_uid, path.stat().st_gid) == (0, graders), path
+    assert oct((tmp_path / "locks" / "slot-2.lock").stat().st_mode & 0o777) == "0o640"
+
+
 def test_the_tripwire_records_through_its_socket_and_blocks_nothing(tmp_path):
     door = probing.TripwireChannel(tmp_path, "tripwire.sock")
     program = textwrap.dedent(f"""

@@ -242,12 +242,30 @@ def test_autograde_runs_student_code_without_the_instructors_rights(hub, servers
     assert slots and course_hub.sandbox_kernels(slots) == []
 
 
+# The red team's attacks on the grading run itself (tests/red_team/), handed in on the hub too.
+HUB_ATTACKERS = ("signals", "daemons", "vandal", "other_kernels", "read_bypass", "network")
+
+
 def test_the_instructor_grades_the_class_in_parallel(hub, servers):
-    """classgrade with two workers, run by the instructor on the hub: each kernel in its own
-    sandbox slot (the attacker's included), the same grades as formgrader's, no kernel left."""
+    """classgrade with two workers, run by the instructor on the hub, with the red team's
+    attacks on the run among the class: each kernel in its own sandbox slot, every attacked
+    function earns nothing, the others' grades are formgrader's, nothing of the course changed,
+    no kernel left."""
+    from graded_classes import course_changes, course_hash
+    from red_team_class import ATTACKED, write_red_team
+
+    from coursepack.course import Course
+
     instructor = servers[INSTRUCTOR]
     root = course_hub.course_root()
     before = {s["student"]: s["score"] for s in instructor.formgrader("GET", "submissions/lab21")}
+    # Handed in as collected submissions are: in submitted/, the instructor's own files.
+    write_red_team(Course.at(root), HUB_ATTACKERS)
+    owner = course_hub.pwd.getpwnam(INSTRUCTOR)
+    for attacker in HUB_ATTACKERS:
+        for path in [root / "submitted" / attacker, *(root / "submitted" / attacker).rglob("*")]:
+            os.chown(path, owner.pw_uid, owner.pw_gid)
+    unchanged = course_hash(root)
     done = course_hub.as_user(
         INSTRUCTOR,
         str(course_hub.VENV_BIN / "python"), "-m", "coursepack.classgrade",
@@ -259,12 +277,18 @@ def test_the_instructor_grades_the_class_in_parallel(hub, servers):
         capture_output=True, text=True, cwd=str(root),
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "Graded 3, failed 0" in done.stdout, done.stdout
+    assert f"Graded {3 + len(HUB_ATTACKERS)}, failed 0" in done.stdout, done.stdout
     after = {s["student"]: s["score"] for s in instructor.formgrader("GET", "submissions/lab21")}
-    assert after == before
+    assert {student: after[student] for student in before} == before
+    assert course_changes(root, unchanged) == []
     slots = set()
-    for student in (ALICE, BOB, CAROL):
+    for student in (ALICE, BOB, CAROL, *HUB_ATTACKERS):
         graded = json.loads((root / "autograded" / student / "lab21" / "lab21.ipynb").read_text())
         slots.update(graded["metadata"]["lab21_grading"]["slots"])
+        if student in HUB_ATTACKERS:
+            attacked = ATTACKED[student]
+            verdicts = graded["metadata"]["lab21_grading"]["verdicts"]
+            earned = [v["earned"] for v in verdicts if v["function"] == attacked]
+            assert earned and sum(earned) == 0, (student, attacked, verdicts)
     assert len(slots) >= 2  # two workers, each with slots of its own
     assert course_hub.sandbox_kernels(slots) == []
