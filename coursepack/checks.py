@@ -373,15 +373,16 @@ def implied_predictions(ref, data, input_weights, hidden_weight, predictions):
     """The predictions the returned weights make, row by row, and how many returned ones differ.
 
     Red >= sigmoid(w1 / 2) is the rule the lab teaches (Red's value when the hidden node is
-    undecided). Rows whose Red is within rounding of the threshold take the student's own
-    prediction: either side is right there.
+    undecided). A row whose Red is within rounding of the threshold may be returned as either
+    class (the student's arithmetic may round the other way), but it counts as the rule's
+    class 1: the student's own predictions never decide a row (with w1 = 0, or all input
+    weights 0, every row ties, and the labels handed in would otherwise score 100%).
     """
     red = ref.sigmoid(hidden_weight * ref.sigmoid(data[:, :-1] @ input_weights))
     threshold = ref.sigmoid(hidden_weight / 2)
-    implied = (red >= threshold).astype(float)
     undecided = np.isclose(red, threshold, rtol=0, atol=1e-9)
-    implied[undecided] = predictions[undecided]
-    return implied, int(np.sum(implied != predictions))
+    implied = ((red >= threshold) | undecided).astype(float)
+    return implied, int(np.sum((implied != predictions) & ~undecided))
 
 
 def _predictions_from_weights(run, ref, what, data):
@@ -624,11 +625,19 @@ def judge_suite(suite, observation, points, reference):
     return verdict
 
 
+SIDE_KERNEL_FAILED = (
+    "the checks ran with the reference versions of {names} (your own do not match yet; fix"
+    " those first) and gave no result"
+)
+
+
 def withhold_details(verdict, lent):
     """The verdict of a suite that ran beside the reference's code (a side kernel): each failed
     check says only that it failed. Its details come from numbers the student's code chose
     (shapes, counts), which could otherwise carry that code out into the feedback."""
     names = ", ".join(lent)
+    if verdict["status"] != "judged":  # its reason, too, may carry what the kernel chose
+        return {**verdict, "reason": SIDE_KERNEL_FAILED.format(names=names), "checks": []}
     checks = [
         check
         if check["passed"]

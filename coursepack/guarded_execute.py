@@ -27,6 +27,7 @@ metadata under `lab21_grading` (the shape is documented in README.md, "How gradi
 import ast
 import copy
 import inspect
+import json
 import shutil
 import tempfile
 import time
@@ -507,6 +508,14 @@ class GuardedExecute(Execute):
             else:
                 observation = self.prober.run_suite(suite, lend, deadline)
         except ChannelError as error:
+            if in_side_kernel:  # what broke there is not the student's to read (it could tell)
+                reason = checks.SIDE_KERNEL_FAILED.format(names=", ".join(lend))
+                self._write_verdict(cell, _no_result(suite, points, reason))
+                self._flag(f"{suite}: the side kernel broke its channel")
+                self.passed[function] = False
+                self._close_side_kernel()
+                self._time(f"hidden {suite}", time.perf_counter() - began)
+                return
             self._write_verdict(cell, _no_result(suite, points, str(error)))
             self._flag(f"{suite}: {error}")
             raise KernelBroken(str(error)) from error
@@ -527,7 +536,12 @@ class GuardedExecute(Execute):
         side = self.side_kernel
         if side is None or side.position > position:
             self._close_side_kernel()
-            side = self.side_kernel = SideKernel(self)
+            try:
+                side = self.side_kernel = SideKernel(self)
+            except ChannelError:
+                raise
+            except Exception as error:  # no slot, no start: the suite gets no result
+                raise ChannelError("the side kernel did not start") from error
         side.replay_until(position)
         # Every dependency is defined there (the lent ones call the others), only `lend` is lent.
         source = dependency_source(checks.SUITES[suite][2], self.reference)
@@ -568,13 +582,20 @@ class GuardedExecute(Execute):
         used = cell.metadata.get("lab21_output_bytes", 0)
         room = min(self.cell_output_bytes - used, self.notebook_output_bytes - self.output_used)
         cut = size > room
-        if cut and not (msg["msg_type"] == "stream" and room > 200):
+        if cut and msg["msg_type"] == "stream" and room > 200:
+            # Keep the start of a long stream (its name and text alone), then say it was cut.
+            content, keep = msg["content"], room - 200
+            while True:  # escapes (newlines, quotes) may take more bytes than characters
+                kept = {"name": str(content.get("name", "stdout"))[:20]}
+                kept["text"] = str(content.get("text") or "")[:keep]
+                size = _content_bytes(kept)
+                if size <= room or keep == 0:
+                    break
+                keep //= 2
+            msg = {**msg, "content": kept}
+        if size > room:
             self._truncated(cell)
             return None
-        if cut:  # keep the start of a long stream, then say that it was cut
-            msg = copy.deepcopy(msg)
-            msg["content"]["text"] = msg["content"]["text"][: room - 200]
-            size = _content_bytes(msg["content"])
         cell.metadata["lab21_output_bytes"] = used + size
         self.output_used += size
         output = super().process_message(msg, cell, cell_index)
@@ -679,22 +700,26 @@ class SideKernel:
     def __init__(self, execute):
         self.execute, self.position = execute, 0
         self.km = execute.kernel_manager_class(kernel_name=execute.km.kernel_name)
-        run_sync(self.km.start_kernel)(
-            cwd=execute.resources.get("metadata", {}).get("path") or None,
-            extra_arguments=execute.extra_arguments,
-        )
-        execute._note_slot(self.km)
-        self.kc = limited_client(self.km.client, execute.message_bytes, {})
-        self.kc.start_channels()
-        run_sync(self.kc.wait_for_ready)(timeout=60)
-        self.channels = []
-        host, inside = execute._agent_folder(self.km)
-        agent = AgentChannel(host, "agent.sock")
-        trip = TripwireChannel(host, "tripwire.sock")
-        self.channels = [agent, trip]
-        self._run(execute.install_code(inside))
-        agent.accept(AGENT_SECONDS)
-        trip.accept(AGENT_SECONDS)
+        self.kc, self.channels = None, []
+        try:
+            run_sync(self.km.start_kernel)(
+                cwd=execute.resources.get("metadata", {}).get("path") or None,
+                extra_arguments=execute.extra_arguments,
+            )
+            execute._note_slot(self.km)
+            self.kc = limited_client(self.km.client, execute.message_bytes, {})
+            self.kc.start_channels()
+            run_sync(self.kc.wait_for_ready)(timeout=60)
+            host, inside = execute._agent_folder(self.km)
+            agent = AgentChannel(host, "agent.sock")
+            trip = TripwireChannel(host, "tripwire.sock")
+            self.channels = [agent, trip]
+            self._run(execute.install_code(inside))
+            agent.accept(AGENT_SECONDS)
+            trip.accept(AGENT_SECONDS)
+        except BaseException:
+            self.close()  # a half-started side kernel leaves nothing running
+            raise
         self.prober = Prober(agent, execute.reference, execute._flag, execute.check_seconds)
 
     def _run(self, code):
@@ -730,7 +755,8 @@ class SideKernel:
         for channel in self.channels:
             channel.close()
         try:
-            self.kc.stop_channels()
+            if self.kc is not None:
+                self.kc.stop_channels()
             run_sync(self.km.shutdown_kernel)(now=True)
         except Exception:  # a dead side kernel is already shut
             pass
@@ -757,12 +783,7 @@ def _failure_reason(error):
 
 
 def _content_bytes(content):
-    """About how many bytes an output message adds to the notebook."""
-    total = 0
-    for key in ("text", "evalue"):
-        total += len(content.get(key) or "")
-    for value in (content.get("data") or {}).values():
-        total += len(value) if isinstance(value, str) else len(str(value))
-    for line in content.get("traceback") or []:
-        total += len(line)
-    return total
+    """The bytes an output message could add to the notebook: all of its content, as JSON
+    (text, data and its keys, metadata, an error's name and traceback, whatever else the kernel
+    put there), so that no field of a message escapes the output limits."""
+    return len(json.dumps(content, default=repr, ensure_ascii=False).encode())

@@ -142,7 +142,8 @@ class AgentChannel(_Door):
             return None
         (size,) = FRAME.unpack_from(self.buffer)
         if size > MAX_FRAME:
-            raise ChannelError(f"the kernel sent a message of {size} bytes")
+            # No number the kernel chose goes into a message that a student may read.
+            raise ChannelError(f"the kernel sent a message over {MAX_FRAME} bytes")
         if len(self.buffer) < FRAME.size + size:
             return None
         data = bytes(self.buffer[FRAME.size : FRAME.size + size])

@@ -109,7 +109,7 @@ def cgroup_parents():
     with open("/proc/self/cgroup") as lines:
         for line in lines:
             _, controllers, path = line.rstrip("\n").split(":", 2)
-            for controller in ("memory", "pids", "cpuacct"):
+            for controller in ("memory", "pids", "cpu", "cpuacct"):
                 if controller in controllers.split(","):
                     folder = Path("/sys/fs/cgroup", controller) / path.lstrip("/")
                     found.append((controller, folder))
@@ -118,8 +118,15 @@ def cgroup_parents():
     return found
 
 
+# CPU per slot: at most one core, and one task's share when cores are contended, however many
+# processes (or sessions) the slot's kernel starts: a busy submission cannot slow down the
+# kernel graded beside it (a slot shares the scheduler's time as one task does).
+CPU_PERIOD_US = 100_000
+CPU_QUOTA_US = 100_000
+
+
 def join_cgroups(slot, memory_bytes, max_tasks):
-    """Put this process (and so the whole slot) in cgroups that bound memory and tasks.
+    """Put this process (and so the whole slot) in cgroups that bound memory, tasks and CPU.
 
     Returns what was limited; an empty list when the host gives no writable cgroup (the
     per-process limits then remain the only bound)."""
@@ -135,11 +142,19 @@ def join_cgroups(slot, memory_bytes, max_tasks):
                     swap.write_text(str(memory_bytes))
             elif controller == "pids":
                 (group / "pids.max").write_text(str(max_tasks))
+            elif controller == "cpu":
+                (group / "cpu.shares").write_text("1024")
+                (group / "cpu.cfs_period_us").write_text(str(CPU_PERIOD_US))
+                (group / "cpu.cfs_quota_us").write_text(str(CPU_QUOTA_US))
             elif controller == "cpuacct":
                 pass  # only counted: the grader reads how much CPU the slot's kernels used
             else:
                 (group / "memory.max").write_text(str(memory_bytes))
                 (group / "pids.max").write_text(str(max_tasks))
+                try:  # the cpu controller may not be delegated to this subtree
+                    (group / "cpu.max").write_text(f"{CPU_QUOTA_US} {CPU_PERIOD_US}")
+                except OSError:
+                    pass
             (group / "cgroup.procs").write_text(str(os.getpid()))
             limited.append(controller)
         except OSError:

@@ -63,6 +63,9 @@ NOTEBOOK_ATTACKS = {
     "replay_killer": (),
     # A correct sigmoid that prints 100 MB and thousands of lines: the graded notebook stays small.
     "output_flood": (),
+    # A correct ReLU, then outputs whose weight is outside their text: megabytes of display
+    # metadata, of a data key, of an error's name. The graded notebook stays small all the same.
+    "field_flood": (),
     # The notebook's metadata carries grading notices of its own making (a plea for points, and
     # 200 kB of padding): none reaches the grading record.
     "notice_forger": (),
@@ -119,6 +122,15 @@ REPLAYED_KILLER = (
     "    os._exit(1)\n\n\n"
 )
 
+FIELD_FLOOD = """
+
+from IPython.display import publish_display_data
+for _ in range(12):
+    publish_display_data({"text/plain": "."}, metadata={"padding": "m" * 4_000_000})
+    publish_display_data({"k" * 4_000_000: "."})
+"""
+NAMED_FLOOD = 'raise type("E" * 3_000_000, (Exception,), {})()\n'
+
 FLOOD = "\n\nprint('x' * 100_000_000)\nfor line in range(20_000):\n    print(line, 'y' * 60)\n"
 
 
@@ -152,6 +164,10 @@ def notebook_attack(name):
         return notebook
     if name == "output_flood":
         return submission_notebook({"sigmoid": answers["sigmoid"] + FLOOD})
+    if name == "field_flood":
+        notebook = submission_notebook({"ReLU": answers["ReLU"] + FIELD_FLOOD})
+        notebook.cells.append(code_cell(NAMED_FLOOD))
+        return notebook
     if name == "notice_forger":
         notebook = submission_notebook({})
         notebook.metadata[METADATA_KEY] = {"notices": [FORGED_NOTICE, "x" * 200_000], "flags": []}

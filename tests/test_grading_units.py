@@ -179,9 +179,15 @@ def test_predictions_are_those_the_weights_make():
     implied, differing = checks.implied_predictions(
         reference, data, weights, 3.0, np.array([1.0, 0.0, 0.0])
     )
-    assert implied[:2].tolist() == [1.0, 0.0] and differing == 0  # row 3 is undecided: H = 0.5
+    # Row 3 is undecided (H = 0.5): returned as 0, it is no disagreement, and it counts as 1.
+    assert implied.tolist() == [1.0, 0.0, 1.0] and differing == 0
     _, differing = checks.implied_predictions(reference, data, weights, 3.0, data[:, -1] * 0)
     assert differing == 1
+    # A network that cannot tell rows apart (w1 = 0: every row ties) predicts class 1
+    # everywhere, whatever predictions it hands in: the labels it was given earn nothing.
+    labels = np.array([1.0, 0.0, 0.0])
+    implied, differing = checks.implied_predictions(reference, data, weights, 0.0, labels)
+    assert implied.tolist() == [1.0, 1.0, 1.0] and differing == 0
 
 
 # ----------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from red_team_class import (
     SECRETS,
 )
 
+from coursepack import checks
 from coursepack.checks import GRADED_FUNCTIONS
 
 pytestmark = pytest.mark.slow
@@ -56,6 +57,7 @@ LEARNS_NOTHING = {
         "firstNN's predictions come from its weights, in row order",
     ),
     "side_kernel_leak": ("firstNN's predictions come from its weights, in row order",),
+    "ties_as_predictions": (),  # its weights tie every row: no failed contract check needed
 }
 
 
@@ -117,13 +119,18 @@ def test_the_history_probe_finds_nothing(by_classgrade):
     assert "FOUND: []" in printed
 
 
-def test_side_kernel_verdicts_carry_no_numbers_of_the_students(by_classgrade):
-    """firstNN ran beside the reference's code: its failed checks say only that they failed."""
-    verdicts = by_classgrade.record("side_kernel_leak")["verdicts"]
-    messages = [c["message"] for v in verdicts if v["function"] == "firstNN" for c in v["checks"]]
-    failed = [message for message in messages if message]
-    assert failed and all("details withheld" in message for message in failed)
-    assert not any(re.search(r"\(0, \d", message) for message in failed)
+@pytest.mark.parametrize("attack", ["side_kernel_leak", "side_channel_text"])
+def test_side_kernel_verdicts_carry_no_word_of_the_students(by_classgrade, attack):
+    """firstNN ran beside the reference's code: whatever its code sent (shapes, a forged message
+    length, exception text), its verdicts say only that checks failed or gave no result."""
+    verdicts = [v for v in by_classgrade.record(attack)["verdicts"] if v["function"] == "firstNN"]
+    said = [v["reason"] for v in verdicts if v["status"] != "judged"]
+    said += [c["message"] for v in verdicts for c in v["checks"] if c["message"]]
+    assert said
+    head, tail = checks.SIDE_KERNEL_FAILED.split("{names}")
+    for text in said:
+        assert "details withheld" in text or (text.startswith(head) and text.endswith(tail)), text
+    assert not any(re.search(r"\(0, \d|\d{6,}", text) for text in said)
 
 
 def test_forged_notices_are_dropped(by_classgrade):
@@ -132,9 +139,10 @@ def test_forged_notices_are_dropped(by_classgrade):
     assert all(len(notice) < 1000 for notice in record["notices"])
 
 
-def test_output_floods_are_cut(by_classgrade):
-    graded = by_classgrade
-    path = graded.notebook("output_flood")
+@pytest.mark.parametrize("flood", ["output_flood", "field_flood"])
+def test_output_floods_are_cut(by_classgrade, flood):
+    """Megabytes printed, or hidden in an output's other fields: the notebook keeps 2 MiB."""
+    path = by_classgrade.notebook(flood)
     assert path.stat().st_size < 3 * 1024**2
     assert "output truncated" in path.read_text()
 
