@@ -161,15 +161,21 @@ def test_only_failed_dependencies_and_their_callers_are_lent():
 
 def test_withheld_details_keep_only_which_checks_failed():
     verdict = {
+        "status": "judged",
+        "reason": "",
         "checks": [
             {"description": "a", "passed": True, "message": ""},
             {"description": "b", "passed": False, "message": "b: shape (0, 101, 102)"},
-        ]
+        ],
     }
     withheld = checks.withhold_details(verdict, ["sigmoid"])
     assert withheld["checks"][0]["message"] == ""
     assert "101" not in withheld["checks"][1]["message"]
     assert withheld["checks"][1]["message"].startswith("b: failed (details withheld")
+    # No result: the reason (it could name a "missing" function the kernel made up) is fixed.
+    no_result = {"status": "no result", "reason": "no function called def sigm", "checks": []}
+    withheld = checks.withhold_details(no_result, ["sigmoid"])
+    assert withheld["reason"] == checks.SIDE_KERNEL_FAILED.format(names="sigmoid")
 
 
 def test_predictions_are_those_the_weights_make():
