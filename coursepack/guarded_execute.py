@@ -186,6 +186,11 @@ class GuardedExecute(Execute):
         else:
             sandbox.require_sandbox()
             self.kernel_manager_class = sandbox.SandboxKernelManager
+        # Keys of the course's own (lab21_...) on a cell are the grader's and the feedback's to
+        # write: any the submission carried (an output counter, a label) go before grading.
+        for cell in nb.cells:
+            for key in [key for key in cell.metadata if str(key).startswith("lab21")]:
+                del cell.metadata[key]
         # The same set-up as nbconvert's ExecutePreprocessor.preprocess, then our own loop.
         NotebookClient.__init__(self, nb, km)
         self.reset_execution_trackers()

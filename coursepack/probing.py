@@ -27,8 +27,15 @@ import numpy as np
 from coursepack import checks
 
 FRAME = struct.Struct("!I")
-MAX_FRAME = 16 * 1024**2
-MAX_BYTES_PER_SUITE = 96 * 1024**2
+# What an honest suite sends is far below these (its largest message: about 54 KB, 2,000
+# brackets and commas; about 80 messages): they bound what decoding a hostile kernel's messages
+# may cost the grader, in memory (literal_eval builds a syntax tree: ~500 bytes per item) and
+# in time.
+MAX_FRAME = 2 * 1024**2
+MAX_ITEMS = 100_000  # brackets, commas and colons in one message
+MAX_BYTES_PER_SUITE = 16 * 1024**2
+MAX_MESSAGES_PER_SUITE = 5_000
+MAX_TEXT = 200  # characters kept of any text in a message (type names, exception names...)
 GRACE_SECONDS = 5.0  # how long past a deadline the agent may take to say that its child ended
 SEND_SECONDS = 5.0  # a kernel that does not read what the grader sends for this long is stuck
 NUMERIC_KINDS = "fiub"
@@ -148,13 +155,18 @@ class AgentChannel(_Door):
             return None
         data = bytes(self.buffer[FRAME.size : FRAME.size + size])
         del self.buffer[: FRAME.size + size]
+        self.messages += 1
         if data[:1] == b"R":  # a lent function's call, in binary (probe_agent.lend_stub)
             return {"binary_rpc": data}
+        if sum(data.count(mark) for mark in b"[(,{:") > MAX_ITEMS:
+            return {"malformed": True}
         try:
             message = ast.literal_eval(data.decode())
         except (ValueError, SyntaxError, UnicodeDecodeError, MemoryError, RecursionError):
             return {"malformed": True}
-        return message if isinstance(message, dict) else {"malformed": True}
+        return bounded_text(message) if isinstance(message, dict) else {"malformed": True}
+
+    messages = 0
 
 
 # ----------------------------------------------------------------------------------------------
@@ -213,6 +225,20 @@ def unpack_call(data):
         else:
             raise ValueError("an argument of unknown kind")
     return nonce, index, args
+
+
+def bounded_text(value):
+    """The message with every text in it (keys too) cut to MAX_TEXT characters: whatever the
+    kernel names (a type, an exception) is quoted in verdicts, feedback and the class report."""
+    if isinstance(value, str):
+        return value[:MAX_TEXT]
+    if isinstance(value, dict):
+        return {bounded_text(key): bounded_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [bounded_text(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(bounded_text(item) for item in value)
+    return value
 
 
 def restore_facts(value):
@@ -275,7 +301,7 @@ class Prober:
     def _run_requests(self, function, requests, lend, deadline):
         facts = [None] * len(requests)
         first = 0
-        self.channel.received = 0
+        self.channel.received = self.channel.messages = 0
         while first < len(requests):
             if time.monotonic() >= deadline:
                 break
@@ -315,36 +341,57 @@ class Prober:
             message = self.channel.receive(max(0.0, wait))
             if message is None:
                 raise ChannelError("the probe agent stopped answering")
-            if self.channel.received > MAX_BYTES_PER_SUITE:
+            if (
+                self.channel.received > MAX_BYTES_PER_SUITE
+                or self.channel.messages > MAX_MESSAGES_PER_SUITE
+            ):
                 raise ChannelError("the kernel flooded the probe agent's channel")
-            if "binary_rpc" in message:
-                self._answer_binary(message["binary_rpc"], lend, nonce)
-                continue
-            if "exited" in message and message.get("nonce") is None:
-                if message["exited"] != probe_id:
-                    continue  # an earlier child's notice
-                code = message.get("code")
+            try:
+                outcome = self._take(message, probe_id, nonce, first, facts, lend)
+            except ChannelError:
+                raise
+            except Exception as error:  # a message of the right shape with wrong insides
+                raise ChannelError("a probe sent a message that the grader could not read") from (
+                    error
+                )
+            if outcome == "missing":
+                missing = True
+            elif outcome == "done":
+                done = True
+            elif outcome == "exited":
                 if missing:
                     return "missing"
                 if done:
                     return "done"
+                code = message.get("code")
+                code = code if isinstance(code, int) and not isinstance(code, bool) else None
                 if code == -9 and time.monotonic() >= deadline - 0.5:
                     return "killed"
                 return _death(code)
-            if message.get("nonce") != nonce:
-                self.flag("the grading channel carried a message that no probe sent (forged?)")
-                continue
-            if "rpc" in message:
-                self._answer(message, lend, nonce)
-            elif "missing" in message:
-                missing = True
-            elif "done" in message:
-                done = True
-            elif isinstance(message.get("index"), int) and first <= message["index"] < len(facts):
-                if facts[message["index"]] is None:
-                    facts[message["index"]] = restore_facts(message.get("facts"))
-            else:
-                self.flag("a probe sent a message that the grader could not read")
+
+    def _take(self, message, probe_id, nonce, first, facts, lend):
+        """Act on one message of the probe; return "missing" or "done" (the probe said so),
+        "exited" (the agent's notice that this probe's child ended), or None to read on."""
+        if "binary_rpc" in message:
+            self._answer_binary(message["binary_rpc"], lend, nonce)
+            return None
+        if "exited" in message and message.get("nonce") is None:
+            return "exited" if message["exited"] == probe_id else None  # else an earlier child's
+        if message.get("nonce") != nonce:
+            self.flag("the grading channel carried a message that no probe sent (forged?)")
+            return None
+        if "rpc" in message:
+            self._answer(message, lend, nonce)
+        elif "missing" in message:
+            return "missing"
+        elif "done" in message:
+            return "done"
+        elif isinstance(message.get("index"), int) and first <= message["index"] < len(facts):
+            if facts[message["index"]] is None:
+                facts[message["index"]] = restore_facts(message.get("facts"))
+        else:
+            self.flag("a probe sent a message that the grader could not read")
+        return None
 
     def _answer(self, message, lend, nonce):
         """A lent function called with arguments that are not plain numbers or arrays."""

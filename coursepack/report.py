@@ -158,6 +158,8 @@ def class_tables(course_root):
             "sandbox",
         ],
     )
+    # No grading record (plain `nbgrader autograde`): no times, and an empty column of numbers.
+    scores["seconds"] = pd.to_numeric(scores["seconds"], errors="coerce")
     checks = pd.DataFrame(check_table, columns=CHECK_COLUMNS)
     attention = pd.DataFrame(
         attention_rows, columns=["student", "status", "error", "flags", "notices", "log"]

@@ -28,6 +28,8 @@ class PageCheck:
     violations: list  # axe's violations, each {id, impact, help, nodes}
     requests: list = field(default_factory=list)  # every URL the page asked for
     maths: dict = field(default_factory=dict)  # MathML formulas: how many, how many drawn
+    title: str = ""  # the page's title after loading (a script that ran could have changed it)
+    marks: dict = field(default_factory=dict)  # the body's data- attributes after loading
 
     def blocking(self):
         return [v for v in self.violations if v["impact"] in BLOCKING]
@@ -61,10 +63,13 @@ def check_page(path, screenshot=None):
             if screenshot:
                 page.screenshot(path=str(screenshot))
             maths = page.evaluate(MATHS)
-            page.add_script_tag(path=str(AXE))
+            title, marks = page.title(), page.evaluate("() => ({...document.body.dataset})")
+            # Evaluated by the driver, not loaded by the page: the page's own policy may forbid
+            # every script (the feedback pages do).
+            page.evaluate(AXE.read_text())
             result = page.evaluate(
                 "async () => await axe.run(document, {resultTypes: ['violations']})"
             )
         finally:
             browser.close()
-    return PageCheck(result["violations"], requests, maths)
+    return PageCheck(result["violations"], requests, maths, title, marks)

@@ -66,6 +66,9 @@ NOTEBOOK_ATTACKS = {
     # A correct ReLU, then outputs whose weight is outside their text: megabytes of display
     # metadata, of a data key, of an error's name. The graded notebook stays small all the same.
     "field_flood": (),
+    # The written answer carries a script and an onerror= handler, to run in the feedback page
+    # of whoever opens it (the student, a TA, the instructor).
+    "markdown_script": (),
     # The notebook's metadata carries grading notices of its own making (a plea for points, and
     # 200 kB of padding): none reaches the grading record.
     "notice_forger": (),
@@ -122,6 +125,11 @@ REPLAYED_KILLER = (
     "    os._exit(1)\n\n\n"
 )
 
+MARKDOWN_SCRIPT = (
+    "Learning rates matter. <script>document.title = 'ran'</script>"
+    '<img src="missing.png" onerror="document.body.dataset.ran = \'yes\'">'
+)
+
 FIELD_FLOOD = """
 
 from IPython.display import publish_display_data
@@ -168,6 +176,8 @@ def notebook_attack(name):
         notebook = submission_notebook({"ReLU": answers["ReLU"] + FIELD_FLOOD})
         notebook.cells.append(code_cell(NAMED_FLOOD))
         return notebook
+    if name == "markdown_script":
+        return submission_notebook({"reflection": MARKDOWN_SCRIPT})
     if name == "notice_forger":
         notebook = submission_notebook({})
         notebook.metadata[METADATA_KEY] = {"notices": [FORGED_NOTICE, "x" * 200_000], "flags": []}

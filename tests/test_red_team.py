@@ -157,3 +157,15 @@ def test_both_ways_give_the_same_grades(by_command_line, by_classgrade):
             part = ATTACKED[student]
             both = (by_command_line.points(student, part), by_classgrade.points(student, part))
             assert both == (0, 0), student
+
+
+def test_a_script_in_a_written_answer_does_not_run_in_the_feedback_page(by_classgrade):
+    """Opened in Chromium, the feedback page of a reflection with a <script> and an onerror=
+    handler: the page's content security policy keeps both inert."""
+    from browser_check import check_page
+
+    page = by_classgrade.course.notebook("feedback", "markdown_script").with_suffix(".html")
+    assert "onerror=" in page.read_text()  # the student's markup is there...
+    seen = check_page(page)
+    assert seen.title != "ran" and "ran" not in seen.marks  # ...and nothing of it ran
+

@@ -57,3 +57,11 @@ def test_feedback_never_shows_hidden_test_code(graded, student):
     html = graded.feedback(student)
     for secret in ("BEGIN HIDDEN TESTS", "coursepack", "_lab21_probe", "lab21_reference"):
         assert secret not in html
+
+
+def test_the_class_report_of_a_class_graded_by_nbgrader_alone(by_command_line):
+    """No grading record (plain `nbgrader autograde`): the report has scores, no times."""
+    from coursepack.report import write_report
+
+    page = write_report(by_command_line.course).read_text()
+    assert "ada_perfect" in page and "Grading time per submission (one worker)" not in page
