@@ -69,6 +69,19 @@ def show(value):
         return np.array2string(array)
 
 
+def show_expected(value):
+    """An expected value as feedback shows it: three significant digits, enough to see what is
+    wrong, too few to copy as an answer (every check's tolerance is far finer), since the hidden
+    inputs are the same for the whole class."""
+    if np.ndim(value) == 0:
+        return f"{float(value):.3g}"
+    array = np.asarray(value, dtype=float)
+    if array.size > 6:
+        return f"an array of shape {array.shape}"
+    with np.printoptions(precision=3, suppress=True):
+        return np.array2string(array)
+
+
 def call_text(name, *args):
     return f"{name}({', '.join(show(arg) if np.ndim(arg) < 2 else 'a 2-D array' for arg in args)})"
 
@@ -84,11 +97,11 @@ def expect_close(fact, want, what, rtol=1e-6, atol=1e-9):
     if not wrong.any():
         return
     if got.size <= 6:
-        raise CheckFailed(f"{what} returned {show(got)}, expected {show(want)}")
+        raise CheckFailed(f"{what} returned {show(got)}, expected {show_expected(want)}")
     first = tuple(int(i) for i in np.argwhere(wrong)[0])
     raise CheckFailed(
         f"{what}: {wrong.sum()} of {wrong.size} values are wrong; at index {first} it gave"
-        f" {show(got[first])}, expected {show(want[first])}"
+        f" {show(got[first])}, expected {show_expected(want[first])}"
     )
 
 
@@ -240,7 +253,9 @@ def _gradient_check(name, args, wiggle, description):
         numeric = (wiggle(ref, step) - wiggle(ref, -step)) / (2 * step)
         if relative_error(got, numeric) > 1e-5 and abs(got - numeric) > 1e-9:
             raise CheckFailed(
-                f"{what} returned {got:.6g}; the numerical derivative of Red is {numeric:.6g}"
+                f"{what} returned {got:.6g}; the numerical derivative of Red is about"
+                f" {show_expected(numeric)} (relative error {relative_error(got, numeric):.1e};"
+                " at most 1e-05 passes)"
             )
 
     return Check(description, call(*args), verdict)
@@ -300,6 +315,81 @@ def _weights_learned(log):
     input_weights = [event[3] for event in log if event[0] == "input" and event[1] == 0]
     hidden_weights = [event[2] for event in log if event[0] == "hidden"]
     return _changing(input_weights), float(_changing(hidden_weights))
+
+
+def _learning_rule_breaks(log, data, returned, tail=False):
+    """Why the weights firstNN passed to its derivative functions, step after step, and the
+    weights it returned, are not those of its own gradient descent; None when they are.
+
+    From each row's calls: the weights before the step (w0, w1), the row and its label. One
+    learning rate must explain every step: w1 moves by lr * (t - Red) * dRed/dw1 and w0 by
+    lr * (t - Red) * dRed/dw0, every derivative taken before any weight moves; the returned
+    weights are one more step on from the last row's. Weights worked out some other way (class
+    means, say) behind calls made for show fail here. tail: the log is the end of the run only
+    (its first step may be cut).
+    """
+    features, labels = data[:, :-1], data[:, -1]
+    n_inputs = features.shape[1]
+    hidden_first = bool(log) and log[0][0] == "hidden"
+    steps = []
+    for position, event in enumerate(log):
+        if event[0] != "hidden":
+            continue
+        window = (
+            range(position + 1, position + 1 + n_inputs)
+            if hidden_first
+            else range(position - n_inputs, position)
+        )
+        firsts = [log[i] for i in window if 0 <= i < len(log) and log[i][0] == "input"]
+        firsts = [e for e in firsts if e[1] == 0]
+        if not firsts and tail and min(window) < 0:
+            continue  # the step began before the kept calls
+        if not firsts:
+            return "its calls do not show the weights of each step"
+        _, _, row, weights = firsts[0]
+        row, weights = np.asarray(row, dtype=float), np.asarray(weights, dtype=float)
+        match = np.flatnonzero(np.all(np.isclose(features, row), axis=1))
+        if row.shape != (n_inputs,) or weights.shape != (n_inputs,) or not match.size:
+            return "its calls do not show the rows and weights of each step"
+        steps.append((float(np.asarray(event[2]).reshape(-1)[0]), weights, row, labels[match[0]]))
+    if len(steps) < 2:
+        return "it made too few steps to follow"
+
+    def direction(w1, weights, row, target):
+        hidden = 1 / (1 + np.exp(-np.dot(weights, row)))
+        red = 1 / (1 + np.exp(-w1 * hidden))
+        common = (target - red) * red * (1 - red)
+        return common * hidden, common * w1 * hidden * (1 - hidden) * row
+
+    moves = [
+        (w1, weights, *direction(w1, weights, row, target)) for w1, weights, row, target in steps
+    ]
+    after = [(w1, weights) for w1, weights, *_ in moves[1:]] + [(returned[1], returned[0])]
+    rates = []
+    for (w1, weights, hidden_dir, input_dir), (w1_after, weights_after) in zip(
+        moves, after, strict=True
+    ):
+        scale = abs(hidden_dir) + np.abs(input_dir).sum()
+        if scale < 1e-9:
+            continue  # a row the network already fits: no step to measure
+        both = np.concatenate([[hidden_dir], input_dir])
+        moved = np.concatenate([[w1_after - w1], np.asarray(weights_after) - weights])
+        rate = float(np.dot(moved, both) / np.dot(both, both))
+        rates.append((rate, float(np.abs(moved - rate * both).max()), scale))
+    if not rates:
+        return "no step moved its weights"
+    rate = float(np.median([r for r, _, _ in rates]))
+    off = [
+        (r, miss)
+        for r, miss, scale in rates
+        if rate <= 0 or abs(r - rate) > 1e-3 * abs(rate) or miss > 1e-3 * abs(rate) * scale + 1e-9
+    ]
+    if rate <= 0 or len(off) > 0.1 * len(rates):
+        return (
+            f"{len(off)} of its {len(rates)} steps (the returned weights counted as the last) do"
+            " not move the weights by one learning rate times (target - Red) times dRed/dw"
+        )
+    return None
 
 
 def _training_summary(log, data):
@@ -442,6 +532,16 @@ def firstNN_contract_checks(rng):
                 f" every input weight is updated once per row per epoch ({3 * n_rows})"
             )
         input_changes, hidden_changes = _weights_learned(log(facts))
+        broken = _learning_rule_breaks(
+            log(facts), data, _trained(_one_run(facts, "firstNN"), "firstNN", data)
+        )
+        if broken and not (np.any(input_changes < 0.5) or hidden_changes < 0.5):
+            raise CheckFailed(
+                f"firstNN's weights are not those of its own training: {broken}; after each"
+                " row, take every derivative first, then add"
+                " learning_rate * (target - Red) * dRed/dw to each weight, and return the weights"
+                " the last row left"
+            )
         if np.any(input_changes < 0.5) or hidden_changes < 0.5:
             raise CheckFailed(
                 "firstNN called the derivative functions but its weights hardly changed between"
@@ -490,11 +590,22 @@ def swapped(data):
     return flipped
 
 
+def _trained_by_itself(run, data, what):
+    """CheckFailed unless the weights a (tail-)watched run returned come from its own steps."""
+    broken = _learning_rule_breaks(run.get("log", []), data, _trained(run, what, data), tail=True)
+    if broken:
+        raise CheckFailed(
+            f"{what}: the returned weights are not those of its own training ({broken}); return"
+            " the weights that the last row's update left"
+        )
+
+
 def firstNN_accuracy_checks(rng):
     """Each check trains twice from the same seed: on a data set and on the same points with
     the labels swapped. Accuracy is that of the predictions the returned weights make. A network
     that does not learn makes the same predictions both times, so its two accuracies add up to
-    1: it cannot reach the bar on both."""
+    1: it cannot reach the bar on both. The last rows' updates are watched: the returned weights
+    must be where its own training left them."""
     lab_data = make_rows()
     three_features = make_rows(seed=int(rng.integers(1000, 10_000)), n_features=3)
     cases = [
@@ -512,6 +623,7 @@ def firstNN_accuracy_checks(rng):
             for run, (name, data) in zip(runs, pair, strict=True):
                 what = f"firstNN on {name}"
                 predicted = _predictions_from_weights(run, ref, what, data)
+                _trained_by_itself(run, data, what)
                 score = np.mean(predicted == data[:, -1])
                 if score < ACCURACY_NEEDED:
                     raise CheckFailed(
@@ -522,7 +634,7 @@ def firstNN_accuracy_checks(rng):
 
         yield Check(
             f"firstNN learns {label} and its label-swapped twin, seed {seed}",
-            train([data for _, data in pair], FIRSTNN_EPOCHS, seed),
+            train([data for _, data in pair], FIRSTNN_EPOCHS, seed, watch="tail"),
             verdict,
         )
 

@@ -8,6 +8,7 @@ broke when one of them fails.
 
 import marshal
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -176,6 +177,22 @@ def test_withheld_details_keep_only_which_checks_failed():
     no_result = {"status": "no result", "reason": "no function called def sigm", "checks": []}
     withheld = checks.withhold_details(no_result, ["sigmoid"])
     assert withheld["reason"] == checks.SIDE_KERNEL_FAILED.format(names="sigmoid")
+
+
+def test_feedback_shows_an_expected_derivative_too_roughly_to_copy():
+    """The hidden inputs are the same for the whole class: a failed gradient check says what
+    the derivative is about, to 3 significant digits, never to within the check's tolerance."""
+    reference = load_reference()
+    for check in checks.build_checks("hidden_weight_update"):
+        after = [
+            {"type": "float", "shape": list(np.shape(arg)), "values": np.asarray(arg).tolist()}
+            for arg in check.request["args"]
+        ]
+        facts = {"out": {"type": "float", "shape": [], "values": 0.0}, "after": after}
+        with pytest.raises(checks.CheckFailed) as failed:
+            check.verdict(facts, reference)
+        shown = re.search(r"is about (\S+) \(relative error", str(failed.value)).group(1)
+        assert len(shown.lstrip("-0.").replace(".", "").rstrip("0")) <= 3, shown
 
 
 def test_predictions_are_those_the_weights_make():

@@ -57,7 +57,8 @@ LEARNS_NOTHING = {
         "firstNN's predictions come from its weights, in row order",
     ),
     "side_kernel_leak": ("firstNN's predictions come from its weights, in row order",),
-    "ties_as_predictions": (),  # its weights tie every row: no failed contract check needed
+    "ties_as_predictions": ("firstNN updates every weight after each row",),
+    "weights_by_other_means": ("firstNN updates every weight after each row",),
 }
 
 
