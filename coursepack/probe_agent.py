@@ -77,7 +77,7 @@ def observe(value):
     Coercion to a float array is what defeats objects that claim to equal anything: they are
     not numbers, so they are reported as `other`.
     """
-    kind = _type(value).__name__
+    kind = _str(_type(value).__name__)[:80]  # a class may have any name, of any length
     if value is None or _isinstance(value, (_str, bytes)):
         return {"type": kind, "repr": _repr(value)[:80]}
     try:
@@ -195,7 +195,7 @@ def run_check(student, request, seconds):
     except ProbeTimeout:
         return {"timeout": seconds}
     except _exception as error:  # the student's code raised: that is the fact to judge
-        return {"raised": f"{_type(error).__name__}: {_safe_str(error)[:120]}"}
+        return {"raised": f"{_str(_type(error).__name__)[:80]}: {_safe_str(error)[:120]}"}
 
 
 def _safe_str(error):

@@ -66,6 +66,9 @@ NOTEBOOK_ATTACKS = {
     # A correct ReLU, then outputs whose weight is outside their text: megabytes of display
     # metadata, of a data key, of an error's name. The graded notebook stays small all the same.
     "field_flood": (),
+    # A cell of the student's own arrives with the grader's output counter set far below zero
+    # and "already truncated" marked, then prints 1.5 MB: the cell keeps 128 KiB all the same.
+    "planted_counter": (),
     # The written answer carries a script and an onerror= handler, to run in the feedback page
     # of whoever opens it (the student, a TA, the instructor).
     "markdown_script": (),
@@ -175,6 +178,12 @@ def notebook_attack(name):
     if name == "field_flood":
         notebook = submission_notebook({"ReLU": answers["ReLU"] + FIELD_FLOOD})
         notebook.cells.append(code_cell(NAMED_FLOOD))
+        return notebook
+    if name == "planted_counter":
+        notebook = submission_notebook({})
+        planted = code_cell("print('y' * 1_500_000)")
+        planted.metadata.update(lab21_output_bytes=-(10**12), lab21_truncated=True)
+        notebook.cells.append(planted)
         return notebook
     if name == "markdown_script":
         return submission_notebook({"reflection": MARKDOWN_SCRIPT})

@@ -148,6 +148,23 @@ def test_output_floods_are_cut(by_classgrade, flood):
     assert "output truncated" in path.read_text()
 
 
+def test_a_planted_output_counter_buys_no_room(by_classgrade):
+    notebook = nbformat.read(by_classgrade.notebook("planted_counter"), as_version=4)
+    printed = sum(len(o.get("text", "")) for o in notebook.cells[-1].get("outputs", []))
+    assert printed <= 129 * 1024
+    assert "output truncated" in "".join(o.get("text", "") for o in notebook.cells[-1].outputs)
+
+
+def test_names_of_megabytes_reach_no_page(by_classgrade):
+    """Verdicts quote the names of returned types and raised exceptions: 200 characters at most."""
+    for path in (
+        by_classgrade.notebook("name_bloat"),
+        by_classgrade.course.notebook("feedback", "name_bloat").with_suffix(".html"),
+    ):
+        assert path.stat().st_size < 3 * 1024**2, path
+        assert "R" * 300 not in path.read_text() and "E" * 300 not in path.read_text()
+
+
 def test_both_ways_give_the_same_grades(by_command_line, by_classgrade):
     """Honest students alike, attacked functions nothing, both ways (attacks that race their own
     probes, like the daemons, may cost them other points differently from run to run)."""
