@@ -384,7 +384,12 @@ def _learning_rule_breaks(log, data, returned, tail=False):
         for r, miss, scale in rates
         if rate <= 0 or abs(r - rate) > 1e-3 * abs(rate) or miss > 1e-3 * abs(rate) * scale + 1e-9
     ]
-    if rate <= 0 or len(off) > 0.1 * len(rates):
+    if rate <= 0:
+        return (
+            "its steps move the weights against the error (the sign: add, do not subtract,"
+            " learning_rate * (target - Red) * dRed/dw)"
+        )
+    if len(off) > 0.1 * len(rates):
         return (
             f"{len(off)} of its {len(rates)} steps (the returned weights counted as the last) do"
             " not move the weights by one learning rate times (target - Red) times dRed/dw"

@@ -166,7 +166,7 @@ def test_the_page_opens_with_the_report_card(feedback):
     html = feedback["cleo_typical"].read_text()
     report = report_part(html)
     assert "Test cell (Score" not in html  # nbgrader's stock table of contents is gone
-    assert "Score: <strong>20 / 31</strong>" in report
+    assert "Score: <strong>19.62 / 31</strong>" in report
     assert "Part I, 3 points, still waits for your instructor" in report
     for letter in PART_LETTERS:
         assert f'href="#lab21-part-{letter}">Part {letter}: ' in report
