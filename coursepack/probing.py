@@ -107,7 +107,7 @@ class AgentChannel(_Door):
     def __init__(self, folder, name):
         super().__init__(folder, name)
         self.buffer = bytearray()
-        self.received = 0
+        self.received = self.messages = 0  # bytes and messages read in the current suite
 
     def accept(self, timeout):
         super().accept(timeout)
@@ -165,8 +165,6 @@ class AgentChannel(_Door):
         except (ValueError, SyntaxError, UnicodeDecodeError, MemoryError, RecursionError):
             return {"malformed": True}
         return bounded_text(message) if isinstance(message, dict) else {"malformed": True}
-
-    messages = 0
 
 
 # ----------------------------------------------------------------------------------------------
