@@ -91,8 +91,11 @@ def drop_capabilities():
 
 def warm_up():
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    import ipykernel.debugger  # noqa: F401  (imported by every kernel's start: debugpy, 0.07 s)
     import ipykernel.ipkernel  # noqa: F401
     import ipykernel.kernelapp  # noqa: F401
+    import ipykernel.zmqshell  # noqa: F401
+    import IPython.core.history  # noqa: F401
     import matplotlib.pyplot  # noqa: F401
     import matplotlib_inline.backend_inline  # noqa: F401
     import numpy  # noqa: F401

@@ -157,8 +157,10 @@ def feedback(tmp_path_factory):
 
 
 def report_part(html):
-    """The report card's HTML, before the notebook."""
-    return html.split("Your notebook, as it was graded")[0]
+    """The report card's HTML, before the notebook, with escaped apostrophes (&#39;, &#x27;)
+    written as characters."""
+    report = html.split("Your notebook, as it was graded")[0]
+    return report.replace("&#39;", "'").replace("&#x27;", "'")
 
 
 @pytest.mark.slow
@@ -231,3 +233,28 @@ def test_the_feedback_page_has_no_serious_accessibility_problem(feedback, studen
     assert page.blocking() == [], page.report()
     assert page.external_requests() == []
     assert page.maths["count"] > 50 and page.maths["drawn"] == page.maths["count"]
+
+
+def test_markup_in_code_and_output_stays_text_and_the_page_stays_navigable():
+    """The page's own rendering (no BeautifulSoup pass, no sanitizer over highlighted code):
+    markup in a code cell or its printed output is shown as text (markdown is the student's
+    HTML, kept inert by the page's content security policy), every input and output can take
+    the keyboard's focus, and an image without alt text gets nbconvert's placeholder."""
+    from coursepack.feedback import NO_ALT, OfflineHTMLExporter
+
+    hostile = '</div></pre><script>alert(1)</script><img src=x onerror="alert(2)">'
+    notebook = nbformat.v4.new_notebook()
+    code = nbformat.v4.new_code_cell(f"text = '{hostile}'", metadata={"magics_language": "html"})
+    code.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text=hostile),
+        nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo="}),
+    ]
+    notebook.cells = [nbformat.v4.new_markdown_cell("My answer."), code]
+    page, _ = OfflineHTMLExporter().from_notebook_node(notebook)
+    assert "<script>alert" not in page and "<img src=x" not in page
+    text = re.sub(r"</?span[^>]*>", "", page)  # Pygments' token colours
+    assert text.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 2  # the code, the output
+    assert page.count('<div class="jp-Cell-inputWrapper" tabindex="0">') == 2
+    outputs = re.findall(r'<div [^>]*class="[^"]*jp-OutputArea-output[^"]*"[^>]*>', page)
+    assert len(outputs) == 2 and all('tabindex="0"' in tag for tag in outputs)
+    assert page.count(f'<img alt="{NO_ALT}"') == 1
