@@ -85,9 +85,13 @@ lint: setup
 	$(BIN)/python -m coursepack.notebook_lint
 
 # pytest's own folder (not the shared /tmp/pytest-of-<user>, where runs prune each other's).
+# Three pytest-xdist workers: while one grades a class on both cores, the others' tests mostly
+# wait (a hub, a browser, a time limit). Tests sharing a class or the hub stay on one worker
+# (tests/conftest.py).
+TEST_WORKERS ?= 3
 test: setup lint
 	mkdir -p build
-	$(BIN)/pytest --basetemp=build/pytest --durations=15
+	$(BIN)/pytest --basetemp=build/pytest --durations=15 -n $(TEST_WORKERS) --dist loadgroup
 
 # The inner loop: everything but what grades classes, starts kernels, browsers or hubs.
 test-fast: setup lint

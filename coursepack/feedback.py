@@ -15,10 +15,13 @@ of the CDN scripts of nbconvert's templates (MathJax, require.js, mermaid) are l
 """
 
 import html
+import json
 import re
 from collections import Counter
+from functools import cache
 from pathlib import Path
 
+import bleach
 import jinja2
 from jinja2 import pass_context
 from latex2mathml.converter import convert as latex_to_mathml
@@ -34,7 +37,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import default, validate
 
 from coursepack.guarded_execute import METADATA_KEY
-from coursepack.submissions import nbgrader_meta
+from coursepack.submissions import RELEASE_FOLDER, nbgrader_meta
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # What each hidden suite of a part with several is about, for the report card.
@@ -46,13 +49,77 @@ UNKNOWN_COMMAND = re.compile(r">\\[A-Za-z]+<")
 # What nbconvert's HTMLExporter marks up after rendering, with BeautifulSoup: the cell inputs and
 # outputs the keyboard can reach, and images with no alt text. Both opening tags are the lab
 # template's own (student text in them is escaped or sanitized first).
+# Neither looks past the next < or >: each match is bounded by its own tag, so a page full of
+# unclosed tags costs linear time (a lookahead to the next ">" made one student's page take
+# minutes).
 FOCUSABLE = re.compile(
-    r'(<div (?:[a-z-]+="[^"]*" )*class="'
-    r'(?:jp-Cell-inputWrapper|[^"]*\bjp-OutputArea-output\b[^"]*)")'
+    r'(<div (?:[a-z-]+="[^"<>]*" )*class="'
+    r'(?:jp-Cell-inputWrapper|[^"<>]*\bjp-OutputArea-output\b[^"<>]*)")'
 )
-IMAGE_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\salt=)")
+IMAGE_WITHOUT_ALT = re.compile(r"<img\b(?![^<>]*\salt=)")
 NO_ALT = "No description has been provided for this image"  # nbconvert's words
 PART_HEADING = re.compile(r"^#+ Part (\w+) \((\d+(?:\.\d+)?) points?\): (.+)$", re.MULTILINE)
+
+
+# ----------------------------------------------------------------------------------------------
+# Student-written HTML: kept as text, structure and maths; nothing that runs, restyles or moves
+
+# The page shows HTML a student wrote: markdown the release does not have (their answer, or a
+# lab cell they edited), HTML and Markdown outputs, raw cells. The content security policy
+# stops scripts; this also removes styles, forms, frames and meta refreshes, so that a student
+# cannot draw a report card of their own over the real one or send the reader elsewhere.
+MATHML_TAGS = (
+    "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msup", "msub", "msubsup",
+    "mfrac", "msqrt", "mroot", "mover", "munder", "munderover", "mstyle", "mpadded", "mphantom",
+    "menclose", "mtable", "mtr", "mtd", "semantics", "annotation",
+)  # fmt: skip
+STUDENT_TAGS = (
+    *bleach.ALLOWED_TAGS, "p", "div", "span", "pre", "br", "hr", "h1", "h2", "h3", "h4", "h5",
+    "h6", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "img", "sub", "sup", "del",
+    *MATHML_TAGS,
+)  # fmt: skip
+STUDENT_ATTRIBUTES = {
+    "title", "alt", "width", "border", "colspan", "rowspan", "alttext", "display", "xmlns",
+    "mathvariant", "stretchy", "displaystyle", "scriptlevel", "minsize", "maxsize", "fence",
+    "separator", "accent", "lspace", "rspace", "movablelimits", "columnalign",
+}  # fmt: skip
+INERT_BLOCK = re.compile(r"<(style|script)\b[^<>]*>[^<]*</\1\s*>", re.IGNORECASE)
+
+
+def _student_attribute(tag, name, value):
+    if name in STUDENT_ATTRIBUTES:
+        return True
+    if name == "class":  # not the page's own classes (the report card's look)
+        return not any(word.startswith("lab21") for word in value.split())
+    if name == "href" and tag == "a":
+        return value.startswith(("https://", "http://", "mailto:", "#"))
+    return name == "src" and tag == "img" and value.startswith("data:image/")
+
+
+STUDENT_HTML = bleach.Cleaner(
+    tags=STUDENT_TAGS,
+    attributes=_student_attribute,
+    protocols=["https", "http", "mailto", "data"],
+    strip=True,
+    strip_comments=True,
+)
+
+
+def sanitize(fragment):
+    """Student-written HTML with only what reads: text, structure, links, images, maths. A style
+    or script block goes whole (its text too); any other tag goes, its text stays."""
+    return STUDENT_HTML.clean(INERT_BLOCK.sub("", str(fragment)))
+
+
+@cache
+def released_markdown():
+    """The markdown cells of the released lab: the course's own text, shown as it is."""
+    notebook = json.loads((RELEASE_FOLDER / "lab21.ipynb").read_text())
+    return frozenset(
+        "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        for cell in notebook["cells"]
+        if cell["cell_type"] == "markdown"
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -167,9 +234,23 @@ class OfflineHTMLExporter(HTMLExporter):
         )
         return MarkdownWithMath(renderer=renderer).render(source)
 
+    @default("sanitize_html")
+    def _sanitize_html_default(self):
+        return True
+
+    @pass_context
+    def clean_html(self, context, fragment):
+        """The lab template's sanitizer (on markdown, HTML and Markdown outputs, raw cells):
+        the release's own markdown as it is, everything else through `sanitize`."""
+        cell = context.get("cell") or {}
+        if cell.get("cell_type") == "markdown" and cell.get("source") in released_markdown():
+            return fragment
+        return sanitize(fragment)
+
     def default_filters(self):
+        ours = {"markdown2html": self.markdown2html, "clean_html": self.clean_html}
         for name, function in super().default_filters():
-            yield name, (self.markdown2html if name == "markdown2html" else function)
+            yield name, ours.get(name, function)
 
     def from_notebook_node(self, nb, resources=None, **kw):
         """HTMLExporter's rendering, with its BeautifulSoup pass over the finished page (parse

@@ -20,6 +20,7 @@ expect the wrong verdict, and fail once the hidden tests get it right, so that t
 """
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,6 +100,21 @@ def bank_entries():
     ]
 
 
+def packs(entries):
+    """The bank as a class of few submissions: submission k holds the k-th entry of each
+    function, {student id: entries}. A function's checks lend the reference in place of any
+    dependency that fails its own checks, so one function's mistake cannot cost another part
+    points: the parts with no entry in a submission must keep full marks (`judge`)."""
+    by_function = defaultdict(list)
+    for entry in entries:
+        by_function[entry.function].append(entry)
+    groups = list(by_function.values())
+    return {
+        f"bank_{number:02d}": [group[number] for group in groups if len(group) > number]
+        for number in range(max(map(len, groups)))
+    }
+
+
 @dataclass(frozen=True)
 class Verdict:
     entry: Entry
@@ -109,10 +125,11 @@ class Verdict:
     right: bool
 
 
-def judge(entry, scores):
+def judge(entry, scores, shared_with=()):
     """Compare the scores of an entry's submission with its expectation.
 
-    scores: {part: (earned, possible)} for the automatically graded parts.
+    scores: {part: (earned, possible)} for the automatically graded parts; shared_with: the
+    other entries in the same submission (their parts are theirs to judge).
     """
     if entry.function not in scores:
         raise ValueError(f"{entry.student_id}: no score for {entry.function}")
@@ -120,7 +137,8 @@ def judge(entry, scores):
     lost_elsewhere = tuple(
         part
         for part, (earned, possible) in scores.items()
-        if part not in (entry.function, MANUAL_PART) and earned < possible
+        if part not in (entry.function, MANUAL_PART, *(other.function for other in shared_with))
+        and earned < possible
     )
     own_full = own_score >= own_max
     if entry.expect == "wrong":

@@ -16,6 +16,13 @@ AXE = COURSE_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = Path("/usr/bin/chromium")
 BLOCKING = ("serious", "critical")
 
+CARDS = """() => [...document.querySelectorAll('section.lab21-report')].map(card => {
+    const box = card.getBoundingClientRect();
+    const total = card.querySelector('.lab21-total');
+    return {top: box.top, width: box.width, height: box.height,
+            total: total ? total.textContent.trim() : ''};
+})"""
+
 MATHS = """() => {
     const formulas = [...document.querySelectorAll('math')];
     return {count: formulas.length,
@@ -30,6 +37,8 @@ class PageCheck:
     maths: dict = field(default_factory=dict)  # MathML formulas: how many, how many drawn
     title: str = ""  # the page's title after loading (a script that ran could have changed it)
     marks: dict = field(default_factory=dict)  # the body's data- attributes after loading
+    cards: list = field(default_factory=list)  # report cards: where drawn, the total they show
+    url: str = ""  # where the page is once loaded (and `linger` seconds after)
 
     def blocking(self):
         return [v for v in self.violations if v["impact"] in BLOCKING]
@@ -48,8 +57,9 @@ class PageCheck:
         return "\n".join(lines) or "no violations"
 
 
-def check_page(path, screenshot=None):
-    """Load `path` in Chromium, optionally save a screenshot, run axe-core; return a PageCheck."""
+def check_page(path, screenshot=None, linger=0.0):
+    """Load `path` in Chromium, wait `linger` seconds (for a refresh to happen, say), optionally
+    save a screenshot, run axe-core; return a PageCheck."""
     missing = [str(p) for p in (AXE, CHROMIUM) if not p.exists()]
     if missing:
         raise RuntimeError(f"{', '.join(missing)} missing: run `make setup` (as root)")
@@ -60,10 +70,13 @@ def check_page(path, screenshot=None):
             page = browser.new_page(viewport={"width": 1100, "height": 900})
             page.on("request", lambda request: requests.append(request.url))
             page.goto(Path(path).resolve().as_uri(), wait_until="load")
+            page.wait_for_timeout(linger * 1000)
+            url = page.url
             if screenshot:
                 page.screenshot(path=str(screenshot))
             maths = page.evaluate(MATHS)
             title, marks = page.title(), page.evaluate("() => ({...document.body.dataset})")
+            cards = page.evaluate(CARDS)
             # Evaluated by the driver, not loaded by the page: the page's own policy may forbid
             # every script (the feedback pages do).
             page.evaluate(AXE.read_text())
@@ -72,4 +85,4 @@ def check_page(path, screenshot=None):
             )
         finally:
             browser.close()
-    return PageCheck(result["violations"], requests, maths, title, marks)
+    return PageCheck(result["violations"], requests, maths, title, marks, cards, url)

@@ -1,23 +1,36 @@
-"""Shared fixtures: a scratch copy of the course, and grading a made-up class in it."""
+"""Shared fixtures: scratch courses on either gradebook, and the classes grading tests share."""
 
 import os
 import shutil
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from coursepack import ASSIGNMENT
-from coursepack.build import run_nbgrader
 from coursepack.course import Course, copy_course
-from coursepack.grade import scores_by_part
-from coursepack.guarded_execute import METADATA_KEY
 from coursepack.submissions import submission_notebook, submit
 
 
-@pytest.fixture
-def scratch_course(tmp_path):
-    return copy_course(tmp_path / "course")
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the marks
+def pytest_collection_modifyitems(items):
+    """`make test` spreads the tests over pytest-xdist workers (--dist loadgroup). Tests that
+    share a graded class, or the course hub (its system users and ports), are kept on one
+    worker each, so that each class is graded once and one hub runs at a time."""
+    from graded_classes import SHARED_CLASSES
+
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        shared = SHARED_CLASSES.get(callspec.params.get("graded")) if callspec else None
+        if item.module.__name__.startswith("test_hub"):
+            group = "hub"
+        elif shared:
+            group = shared
+        elif "by_classgrade" in item.fixturenames:
+            group = "by_classgrade"
+        elif "by_command_line" in item.fixturenames:
+            group = "by_command_line"
+        else:
+            continue
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
@@ -68,38 +81,6 @@ def gradebooks(request):
     return Gradebooks("sqlite")
 
 
-class GradedClass:
-    """The outcome of grading a class for real: per-part scores and grading records."""
-
-    def __init__(self, course, students):
-        self.course = course
-        self.scores = scores_by_part(course, students=set(students))
-
-    def points(self, student, part):
-        return self.scores[student][part][0]
-
-    def full_marks(self, student, part):
-        score, max_score, _ = self.scores[student][part]
-        return score == max_score
-
-    def record(self, student):
-        path = Course.at(self.course).notebook("autograded", student)
-        return nbformat.read(path, as_version=4).metadata.get(METADATA_KEY, {})
-
-
-def grade_class(course, answers_by_student, base="reference", before_grading=None):
-    """Write one submission per student (answers: grade_id -> source), autograde with nbgrader.
-
-    before_grading(course), if given, may damage the written submissions first.
-    """
-    for student, answers in answers_by_student.items():
-        submit(Course.at(course), student, submission_notebook(answers, base))
-    if before_grading:
-        before_grading(course)
-    run_nbgrader("autograde", ASSIGNMENT, "--force", course_root=course)
-    return GradedClass(course, answers_by_student)
-
-
 # ----------------------------------------------------------------------------------------------
 # The two graded classes the grading tests share (tests/graded_classes.py), graded once each
 
@@ -126,26 +107,20 @@ def by_command_line(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def by_classgrade(tmp_path_factory):
-    """The sample class and the whole red team, graded by `coursepack.classgrade` with two
-    workers, feedback included."""
+    """One class graded by `coursepack.classgrade` with two workers, feedback included: the
+    sample class, the whole red team, and the mistake bank (packed: one entry of each function
+    per submission, tests/bank_entries.py)."""
+    from bank_entries import bank_entries, packs
     from graded_classes import SAMPLE_STUDENTS, grade_by_classgrade, new_course, write_sample_class
     from red_team_class import RED_TEAM_STUDENTS, write_red_team
 
     course = new_course(tmp_path_factory.mktemp("by_classgrade") / "course")
     write_sample_class(course)
     write_red_team(course, RED_TEAM_STUDENTS)
-    return grade_by_classgrade(course, [*SAMPLE_STUDENTS, *RED_TEAM_STUDENTS])
-
-
-@pytest.fixture(scope="session")
-def mistake_bank_class(tmp_path_factory):
-    """Every mistake-bank entry, graded by `coursepack.classgrade` with two workers (no
-    feedback: the bank's verdicts are in the gradebook and the grading records)."""
-    from bank_entries import bank_entries
-    from graded_classes import grade_by_classgrade, new_course
-
-    course = new_course(tmp_path_factory.mktemp("mistake_bank") / "course")
-    entries = bank_entries()
-    for entry in entries:
-        submit(course, entry.student_id, submission_notebook({entry.function: entry.source}))
-    return grade_by_classgrade(course, [entry.student_id for entry in entries], feedback=False)
+    bank = packs(bank_entries())
+    for student, entries in bank.items():
+        answers = {entry.function: entry.source for entry in entries}
+        submit(course, student, submission_notebook(answers))
+    graded = grade_by_classgrade(course, [*SAMPLE_STUDENTS, *RED_TEAM_STUDENTS, *bank])
+    graded.bank = bank
+    return graded

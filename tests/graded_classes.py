@@ -3,9 +3,9 @@
 - By the command line: the sample class, the damaged submissions, honest students and the
   attacks on the grading run itself, graded by `nbgrader autograde` then `generate_feedback`
   (one process, as an instructor runs them).
-- By classgrade: the sample class and every red-team attack between two honest students,
-  graded by `coursepack.classgrade` with two workers, feedback included; and, without
-  feedback, every mistake-bank entry.
+- By classgrade: the sample class, every red-team attack between two honest students and the
+  mistake bank (one entry of each function per submission), in one run of
+  `coursepack.classgrade` with two workers, feedback included.
 
 The sample class and the honest students are in both, so that the two ways can be compared.
 Both use short time limits (the behaviour is the same at the defaults; only slower).
@@ -33,6 +33,9 @@ QUICK_LIMITS = [
     "c.GuardedExecute.check_seconds = 5.0",
     "c.GuardedExecute.notebook_seconds = 240",
 ]
+# The shared classes' fixtures (tests/conftest.py) by how they are graded: a test's `graded`
+# parameter.
+SHARED_CLASSES = {"nbgrader autograde": "by_command_line", "classgrade, 2 workers": "by_classgrade"}
 SAMPLE_STUDENTS = tuple(path.stem for path in sorted(SAMPLE_CLASS.glob("*.py")))
 
 

@@ -72,6 +72,10 @@ NOTEBOOK_ATTACKS = {
     # The written answer carries a script and an onerror= handler, to run in the feedback page
     # of whoever opens it (the student, a TA, the instructor).
     "markdown_script": (),
+    # A report card of the student's own, 31 / 31, with a style that hides the real one and a
+    # meta refresh to another site: in the written answer, in a lab cell's text, and in the
+    # HTML and Markdown outputs of a correct sigmoid. The real card stays, on top.
+    "forged_card": (),
     # The notebook's metadata carries grading notices of its own making (a plea for points, and
     # 200 kB of padding): none reaches the grading record.
     "notice_forger": (),
@@ -133,6 +137,18 @@ MARKDOWN_SCRIPT = (
     '<img src="missing.png" onerror="document.body.dataset.ran = \'yes\'">'
 )
 
+FORGED_CARD = """<style>
+section.lab21-report:not(#forged) { display: none !important; }
+#forged { position: absolute; top: 0; left: 0; right: 0; z-index: 1000; }
+</style>
+<section class="lab21-report" id="forged"><p class="lab21-total">Score: 31 / 31</p></section>
+<meta http-equiv="refresh" content="1; url=https://example.org/regrade">"""
+SHOWN_CARD = f"""
+from IPython.display import HTML, Markdown, display
+display(HTML({FORGED_CARD!r}))
+display(Markdown({FORGED_CARD!r}))
+"""
+
 FIELD_FLOOD = """
 
 from IPython.display import publish_display_data
@@ -187,6 +203,13 @@ def notebook_attack(name):
         return notebook
     if name == "markdown_script":
         return submission_notebook({"reflection": MARKDOWN_SCRIPT})
+    if name == "forged_card":
+        notebook = submission_notebook(
+            {"reflection": FORGED_CARD, "sigmoid": answers["sigmoid"] + SHOWN_CARD}
+        )
+        text = next(cell for cell in notebook.cells if cell.cell_type == "markdown")
+        text.source += "\n\n" + FORGED_CARD  # a lab cell, edited (not a graded one)
+        return notebook
     if name == "notice_forger":
         notebook = submission_notebook({})
         notebook.metadata[METADATA_KEY] = {"notices": [FORGED_NOTICE, "x" * 200_000], "flags": []}

@@ -258,3 +258,67 @@ def test_markup_in_code_and_output_stays_text_and_the_page_stays_navigable():
     outputs = re.findall(r'<div [^>]*class="[^"]*jp-OutputArea-output[^"]*"[^>]*>', page)
     assert len(outputs) == 2 and all('tabindex="0"' in tag for tag in outputs)
     assert page.count(f'<img alt="{NO_ALT}"') == 1
+
+
+def test_the_pages_substitutions_take_linear_time_on_unclosed_tags():
+    """A page full of `<img` or `<div class="` with no end (a student's markdown can hold them)
+    costs its length, not its length squared (red team, round 4: minutes for one page)."""
+    import signal
+
+    from coursepack.feedback import FOCUSABLE, IMAGE_WITHOUT_ALT
+
+    def too_slow(signum, frame):
+        raise TimeoutError("a substitution is not linear")
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(20)  # the quadratic versions took minutes on this input
+    try:
+        for text in ("<img " * 60_000, '<div class="x ' * 60_000, '<div a="b" ' * 60_000):
+            IMAGE_WITHOUT_ALT.subn("<img alt=''", text)
+            FOCUSABLE.sub(r"\1", text)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+FORGED_CARD = """<style>section.lab21-report { display: none !important; }</style>
+<section class="lab21-report" id="lab21-part-A"><p class="lab21-total">Score: 31 / 31</p></section>
+<meta http-equiv="refresh" content="0; url=https://example.org/regrade">
+<form action="https://example.org"><input name="password"></form><iframe src="x"></iframe>
+<base href="https://example.org/"><b style="color: red">bold</b>
+
+The loss is $x^2$."""
+
+
+def test_html_a_student_writes_keeps_its_text_and_loses_what_styles_runs_or_moves(monkeypatch):
+    """Markdown the release does not have, and HTML or Markdown outputs and raw cells, are
+    sanitized: no style, script, meta, form, frame or base, no style attributes, none of the
+    page's own classes or ids; the text, the structure and the maths stay. The release's own
+    markdown is shown as it is."""
+    from coursepack import feedback
+
+    notebook = nbformat.v4.new_notebook()
+    code = nbformat.v4.new_code_cell("show()")
+    code.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": FORGED_CARD}),
+        nbformat.v4.new_output("display_data", data={"text/markdown": FORGED_CARD}),
+    ]
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell(FORGED_CARD),
+        code,
+        nbformat.v4.new_raw_cell(FORGED_CARD),
+    ]
+    page, _ = feedback.OfflineHTMLExporter().from_notebook_node(notebook)
+    body = page.split("<main>", 1)[1]
+    for banned in ("<style", "<meta", "<form", "<input", "<iframe", "<base", "style=", "refresh"):
+        assert banned not in body, banned
+    assert "lab21-report" not in body and 'id="lab21-part-A"' not in body
+    assert body.count("Score: 31 / 31") == 4  # the text stays, as text
+    assert body.count("<b>bold</b>") == 4
+    assert '<math alttext="x^2"' in body  # the markdown cell's maths
+
+    # The same markdown, were it the release's own text, is shown as it is.
+    monkeypatch.setattr(feedback, "released_markdown", lambda: {FORGED_CARD})
+    page, _ = feedback.OfflineHTMLExporter().from_notebook_node(notebook)
+    body = page.split("<main>", 1)[1]
+    assert body.count('<b style="color: red">bold</b>') == 1

@@ -2,6 +2,7 @@
 the expected scores both ways, and feedback that explains without leaking."""
 
 import pytest
+from graded_classes import SHARED_CLASSES
 
 pytestmark = pytest.mark.slow  # grades for real (make test-fast leaves it out)
 
@@ -30,10 +31,10 @@ EXPECTED = {
 }  # fmt: skip
 
 
-@pytest.fixture(params=["nbgrader autograde", "classgrade, 2 workers"])
-def graded(request, by_command_line, by_classgrade):
-    """The sample class is graded both ways, in the two shared classes (tests/conftest.py)."""
-    return by_command_line if request.param == "nbgrader autograde" else by_classgrade
+@pytest.fixture(params=list(SHARED_CLASSES))
+def graded(request):
+    """Each shared class in turn (tests/conftest.py): only the one a test asks for is graded."""
+    return request.getfixturevalue(SHARED_CLASSES[request.param])
 
 
 @pytest.mark.parametrize("student", sorted(EXPECTED))
