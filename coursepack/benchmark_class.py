@@ -12,7 +12,7 @@ grades as the first:
 - parallel, cold: `coursepack.classgrade` with N workers, feedback included, each kernel a fresh
   Python in the sandbox (`SandboxKernelManager.warm = False`): the path before warm kernels;
 - parallel, warm: the same with kernels forked from the warm zygote (the default), with and
-  without feedback;
+  without feedback, and with one worker per core instead of the default one more;
 - parallel, no sandbox: the same with `--unsafe-no-sandbox` and stock kernels: what the sandbox
   costs.
 
@@ -35,7 +35,7 @@ from pathlib import Path
 
 from coursepack import ASSIGNMENT
 from coursepack.build import run_nbgrader
-from coursepack.classgrade import grade_class
+from coursepack.classgrade import default_workers, grade_class
 from coursepack.course import Course, copy_course
 from coursepack.grade import SAMPLE_CLASS
 from coursepack.submissions import parse_answer_file, submission_notebook, submit
@@ -103,6 +103,7 @@ WAYS = (
     ("serial, nbgrader CLI, feedback", "serial", []),
     ("parallel, cold kernels, feedback", {"feedback": True}, COLD),
     ("parallel, warm kernels, feedback", {"feedback": True}, []),
+    ("  the same, one worker per core", {"feedback": True, "workers": os.cpu_count() or 1}, []),
     ("parallel, warm kernels, no feedback", {"feedback": False}, []),
     ("parallel, no sandbox, feedback", {"feedback": True, "unsafe_no_sandbox": True}, []),
 )
@@ -122,7 +123,9 @@ def grade_one_way(name, how, config, answers, workers, scratch, db_url=None):
         run_nbgrader("generate_feedback", ASSIGNMENT, "--force", course_root=course)
         seconds, cpu = time.perf_counter() - started, _own_cpu() - cpu_before
     else:
-        summary = grade_class(course, workers=workers, force=True, progress=False, **how)
+        options = dict(how)
+        count = options.pop("workers", workers)
+        summary = grade_class(course, workers=count, force=True, progress=False, **options)
         if summary.failed:
             print(f"  {summary.failed} failed", flush=True)
         seconds = summary.seconds
@@ -133,7 +136,7 @@ def grade_one_way(name, how, config, answers, workers, scratch, db_url=None):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m coursepack.benchmark_class")
     parser.add_argument("--students", type=int, default=48, help="submissions in the class")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--workers", type=int, default=default_workers())
     parser.add_argument("--kind", choices=["correct", "mixed"], default="correct")
     parser.add_argument("--keep", type=Path, help="keep the scratch courses in this folder")
     parser.add_argument(

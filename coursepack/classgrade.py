@@ -46,6 +46,13 @@ LOG_TAIL_CHARS = 4000
 GRADED, FAILED, TIMED_OUT, CRASHED = "graded", "failed", "timed out", "crashed"
 
 
+def default_workers():
+    """One grading process more than the cores: each waits in turn on its kernel, the database
+    and ZeroMQ, and the extra one keeps every core busy (on 2 cores, 24 correct submissions with
+    feedback: 1.11-1.16 s each with 3 workers, 1.36 s with 2)."""
+    return (os.cpu_count() or 1) + 1
+
+
 @dataclass
 class Outcome:
     """What happened to one submission in one run."""
@@ -556,7 +563,7 @@ def grade_class(
 
         require_sandbox()
     course = as_course(course_root)
-    workers = workers or os.cpu_count() or 1
+    workers = workers or default_workers()
     started = time.perf_counter()
     grader_hash = grader_sha256(course)
     record = read_record(course)
@@ -627,8 +634,8 @@ def parse_arguments(argv=None):
     parser.add_argument(
         "--workers",
         type=int,
-        default=os.cpu_count() or 1,
-        help="grading processes (default: one per core, %(default)s here)",
+        default=default_workers(),
+        help="grading processes (default: one more than the cores, %(default)s here)",
     )
     parser.add_argument(
         "--force", action="store_true", help="re-grade every submission, changed or not"
