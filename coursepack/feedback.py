@@ -47,11 +47,9 @@ SUITE_TITLES = {
 }
 UNKNOWN_COMMAND = re.compile(r">\\[A-Za-z]+<")
 # What nbconvert's HTMLExporter marks up after rendering, with BeautifulSoup: the cell inputs and
-# outputs the keyboard can reach, and images with no alt text. Both opening tags are the lab
-# template's own (student text in them is escaped or sanitized first).
-# Neither looks past the next < or >: each match is bounded by its own tag, so a page full of
-# unclosed tags costs linear time (a lookahead to the next ">" made one student's page take
-# minutes).
+# outputs the keyboard can reach, and images with no alt text. Neither pattern looks past the
+# tag it starts in (no "<" or ">"), so a page full of unclosed tags costs linear time: a
+# lookahead to the next ">" once made one student's page take minutes.
 FOCUSABLE = re.compile(
     r'(<div (?:[a-z-]+="[^"<>]*" )*class="'
     r'(?:jp-Cell-inputWrapper|[^"<>]*\bjp-OutputArea-output\b[^"<>]*)")'
