@@ -48,12 +48,10 @@ SUITE_TITLES = {
 UNKNOWN_COMMAND = re.compile(r">\\[A-Za-z]+<")
 # What nbconvert's HTMLExporter marks up after rendering, with BeautifulSoup: the cell inputs and
 # outputs the keyboard can reach, and images with no alt text. Neither pattern looks past the
-# tag it starts in (no "<" or ">"), so a page full of unclosed tags costs linear time: a
+# tag it starts in (no "<" or ">") or rescans what it matched, so any page costs linear time: a
 # lookahead to the next ">" once made one student's page take minutes.
-FOCUSABLE = re.compile(
-    r'(<div (?:[a-z-]+="[^"<>]*" )*class="'
-    r'(?:jp-Cell-inputWrapper|[^"<>]*\bjp-OutputArea-output\b[^"<>]*)")'
-)
+DIV_CLASS = re.compile(r'<div (?:[a-z-]+="[^"<>]*" )*class="([^"<>]*)"')
+FOCUSABLE = {"jp-Cell-inputWrapper", "jp-OutputArea-output"}
 IMAGE_WITHOUT_ALT = re.compile(r"<img\b(?![^<>]*\salt=)")
 NO_ALT = "No description has been provided for this image"  # nbconvert's words
 PART_HEADING = re.compile(r"^#+ Part (\w+) \((\d+(?:\.\d+)?) points?\): (.+)$", re.MULTILINE)
@@ -64,8 +62,8 @@ PART_HEADING = re.compile(r"^#+ Part (\w+) \((\d+(?:\.\d+)?) points?\): (.+)$", 
 
 # The page shows HTML a student wrote: markdown the release does not have (their answer, or a
 # lab cell they edited), HTML and Markdown outputs, raw cells. The content security policy
-# stops scripts; this also removes styles, forms, frames and meta refreshes, so that a student
-# cannot draw a report card of their own over the real one or send the reader elsewhere.
+# stops scripts; this also removes styles, classes, forms, frames and meta refreshes, so that a
+# student cannot draw a report card of their own over the real one or send the reader elsewhere.
 MATHML_TAGS = (
     "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msup", "msub", "msubsup",
     "mfrac", "msqrt", "mroot", "mover", "munder", "munderover", "mstyle", "mpadded", "mphantom",
@@ -80,15 +78,18 @@ STUDENT_ATTRIBUTES = {
     "title", "alt", "width", "border", "colspan", "rowspan", "alttext", "display", "xmlns",
     "mathvariant", "stretchy", "displaystyle", "scriptlevel", "minsize", "maxsize", "fence",
     "separator", "accent", "lspace", "rspace", "movablelimits", "columnalign",
-}  # fmt: skip
+}  # fmt: skip (no class: the page's own classes can draw boxes over the report card)
+STUDENT_MARKDOWN_CHARACTERS = 10_000  # per cell or output; a written answer is a paragraph or two
+SHOWN_OUTPUTS = (
+    "text/html", "text/markdown", "image/svg+xml", "text/latex", "image/png", "image/jpeg",
+    "text/plain",
+)  # fmt: skip
 INERT_BLOCK = re.compile(r"<(style|script)\b[^<>]*>[^<]*</\1\s*>", re.IGNORECASE)
 
 
 def _student_attribute(tag, name, value):
     if name in STUDENT_ATTRIBUTES:
         return True
-    if name == "class":  # not the page's own classes (the report card's look)
-        return not any(word.startswith("lab21") for word in value.split())
     if name == "href" and tag == "a":
         return value.startswith(("https://", "http://", "mailto:", "#"))
     return name == "src" and tag == "img" and value.startswith("data:image/")
@@ -107,6 +108,11 @@ def sanitize(fragment):
     """Student-written HTML with only what reads: text, structure, links, images, maths. A style
     or script block goes whole (its text too); any other tag goes, its text stays."""
     return STUDENT_HTML.clean(INERT_BLOCK.sub("", str(fragment)))
+
+
+def is_released_text(cell):
+    """True for a markdown cell whose text is the released lab's own, word for word."""
+    return cell.get("cell_type") == "markdown" and cell.get("source") in released_markdown()
 
 
 @cache
@@ -135,6 +141,12 @@ def mathml(latex, display):
         return f'<code class="lab21-latex">{html.escape(latex)}</code>'
     # Screen readers announce MathML; the LaTeX is kept as its text alternative too.
     return converted.replace("<math ", f'<math alttext="{html.escape(latex.strip())}" ', 1)
+
+
+def focusable(match):
+    """A div the keyboard can reach if its classes say it is a cell's input or an output."""
+    tag = match.group(0)
+    return tag + ' tabindex="0"' if FOCUSABLE & set(match.group(1).split()) else tag
 
 
 class MathMLRenderer(IPythonRenderer):
@@ -202,6 +214,10 @@ class OfflineHTMLExporter(HTMLExporter):
     def default_config(self):
         config = super().default_config
         config.CSSHTMLHeaderPreprocessor.style = "xcode"
+        # Only these kinds of output are drawn (the first a display has, in this order): what
+        # the lab makes, each escaped or sanitized. Not nbconvert's others: its Mermaid block
+        # writes a student's text raw into the page; JavaScript and widgets cannot run here.
+        config.NbConvertBase.display_data_priority = list(SHOWN_OUTPUTS)
         return config
 
     @default("template_name")
@@ -221,6 +237,14 @@ class OfflineHTMLExporter(HTMLExporter):
     @pass_context
     def markdown2html(self, context, source):
         cell = context.get("cell", {})
+        if len(source) > STUDENT_MARKDOWN_CHARACTERS and not is_released_text(cell):
+            # Markdown's and maths' parsers and the sanitizer take more than linear time on
+            # some texts: a student's long markdown is shown as text, not rendered.
+            return (
+                f'<p class="lab21-not-run">This text is longer than'
+                f" {STUDENT_MARKDOWN_CHARACTERS:,} characters: shown as written, cut there.</p>"
+                f"<pre>{html.escape(source[:STUDENT_MARKDOWN_CHARACTERS])}</pre>"
+            )
         renderer = MathMLRenderer(
             escape=False,
             attachments=cell.get("attachments", {}),
@@ -240,8 +264,7 @@ class OfflineHTMLExporter(HTMLExporter):
     def clean_html(self, context, fragment):
         """The lab template's sanitizer (on markdown, HTML and Markdown outputs, raw cells):
         the release's own markdown as it is, everything else through `sanitize`."""
-        cell = context.get("cell") or {}
-        if cell.get("cell_type") == "markdown" and cell.get("source") in released_markdown():
+        if is_released_text(context.get("cell") or {}):
             return fragment
         return sanitize(fragment)
 
@@ -270,7 +293,7 @@ class OfflineHTMLExporter(HTMLExporter):
         page, missing_alt = IMAGE_WITHOUT_ALT.subn(f'<img alt="{NO_ALT}"', page)
         if missing_alt:
             self.log.warning("Alternative text is missing on %s image(s).", missing_alt)
-        return FOCUSABLE.sub(r'\1 tabindex="0"', page), resources
+        return DIV_CLASS.sub(focusable, page), resources
 
 
 class FeedbackExporter(OfflineHTMLExporter):

@@ -19,8 +19,11 @@ BLOCKING = ("serious", "critical")
 CARDS = """() => [...document.querySelectorAll('section.lab21-report')].map(card => {
     const box = card.getBoundingClientRect();
     const total = card.querySelector('.lab21-total');
+    const at = total ? total.getBoundingClientRect() : box;
+    const seen = document.elementFromPoint(at.left + at.width / 2, at.top + at.height / 2);
     return {top: box.top, width: box.width, height: box.height,
-            total: total ? total.textContent.trim() : ''};
+            total: total ? total.textContent.trim() : '',
+            uncovered: Boolean(total && seen && total.contains(seen))};
 })"""
 
 MATHS = """() => {
@@ -37,7 +40,7 @@ class PageCheck:
     maths: dict = field(default_factory=dict)  # MathML formulas: how many, how many drawn
     title: str = ""  # the page's title after loading (a script that ran could have changed it)
     marks: dict = field(default_factory=dict)  # the body's data- attributes after loading
-    cards: list = field(default_factory=list)  # report cards: where drawn, the total they show
+    cards: list = field(default_factory=list)  # report cards: where, their total, is it on top
     url: str = ""  # where the page is once loaded (and `linger` seconds after)
 
     def blocking(self):

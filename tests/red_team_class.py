@@ -74,7 +74,8 @@ NOTEBOOK_ATTACKS = {
     "markdown_script": (),
     # A report card of the student's own, 31 / 31, with a style that hides the real one and a
     # meta refresh to another site: in the written answer, in a lab cell's text, and in the
-    # HTML and Markdown outputs of a correct sigmoid. The real card stays, on top.
+    # HTML, Markdown and Mermaid outputs of a correct sigmoid; and a box of the page's own CSS
+    # over the first screen. The real card stays, on top, uncovered.
     "forged_card": (),
     # The notebook's metadata carries grading notices of its own making (a plea for points, and
     # 200 kB of padding): none reaches the grading record.
@@ -144,9 +145,11 @@ section.lab21-report:not(#forged) { display: none !important; }
 <section class="lab21-report" id="forged"><p class="lab21-total">Score: 31 / 31</p></section>
 <meta http-equiv="refresh" content="1; url=https://example.org/regrade">"""
 SHOWN_CARD = f"""
-from IPython.display import HTML, Markdown, display
+from IPython.display import HTML, Markdown, display, publish_display_data
 display(HTML({FORGED_CARD!r}))
 display(Markdown({FORGED_CARD!r}))
+publish_display_data({{"text/vnd.mermaid": "graph TD</pre></div>" + {FORGED_CARD!r}}})
+display(HTML('<div class="jp-Spinner">covers the first screen</div>'))
 """
 
 FIELD_FLOOD = """

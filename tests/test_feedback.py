@@ -261,11 +261,12 @@ def test_markup_in_code_and_output_stays_text_and_the_page_stays_navigable():
 
 
 def test_the_pages_substitutions_take_linear_time_on_unclosed_tags():
-    """A page full of `<img` or `<div class="` with no end (a student's markdown can hold them)
-    costs its length, not its length squared (red team, round 4: minutes for one page)."""
+    """A page full of `<img` or `<div class="` with no end, or one tag of a million characters
+    (a student's markdown can hold them), costs its length, not its length squared (red team,
+    rounds 4 and 5: a minute or more for one page)."""
     import signal
 
-    from coursepack.feedback import FOCUSABLE, IMAGE_WITHOUT_ALT
+    from coursepack.feedback import DIV_CLASS, IMAGE_WITHOUT_ALT, focusable
 
     def too_slow(signum, frame):
         raise TimeoutError("a substitution is not linear")
@@ -273,9 +274,14 @@ def test_the_pages_substitutions_take_linear_time_on_unclosed_tags():
     previous = signal.signal(signal.SIGALRM, too_slow)
     signal.alarm(20)  # the quadratic versions took minutes on this input
     try:
-        for text in ("<img " * 60_000, '<div class="x ' * 60_000, '<div a="b" ' * 60_000):
+        for text in (
+            "<img " * 60_000,
+            '<div class="x ' * 60_000,
+            '<div a="b" ' * 60_000,
+            '<div class="' + "jp-OutputArea-output " * 60_000 + '>"',  # one tag, many words
+        ):
             IMAGE_WITHOUT_ALT.subn("<img alt=''", text)
-            FOCUSABLE.sub(r"\1", text)
+            DIV_CLASS.sub(focusable, text)
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
@@ -285,7 +291,7 @@ FORGED_CARD = """<style>section.lab21-report { display: none !important; }</styl
 <section class="lab21-report" id="lab21-part-A"><p class="lab21-total">Score: 31 / 31</p></section>
 <meta http-equiv="refresh" content="0; url=https://example.org/regrade">
 <form action="https://example.org"><input name="password"></form><iframe src="x"></iframe>
-<base href="https://example.org/"><b style="color: red">bold</b>
+<base href="https://example.org/"><b style="color: red">bold</b><div class="jp-Spinner">.</div>
 
 The loss is $x^2$."""
 
@@ -313,6 +319,7 @@ def test_html_a_student_writes_keeps_its_text_and_loses_what_styles_runs_or_move
     for banned in ("<style", "<meta", "<form", "<input", "<iframe", "<base", "style=", "refresh"):
         assert banned not in body, banned
     assert "lab21-report" not in body and 'id="lab21-part-A"' not in body
+    assert "jp-Spinner" not in body  # no class at all: the page's own could cover the card
     assert body.count("Score: 31 / 31") == 4  # the text stays, as text
     assert body.count("<b>bold</b>") == 4
     assert '<math alttext="x^2"' in body  # the markdown cell's maths
@@ -322,3 +329,48 @@ def test_html_a_student_writes_keeps_its_text_and_loses_what_styles_runs_or_move
     page, _ = feedback.OfflineHTMLExporter().from_notebook_node(notebook)
     body = page.split("<main>", 1)[1]
     assert body.count('<b style="color: red">bold</b>') == 1
+
+
+PAYLOAD = '</pre></div><style>main { display: none }</style><meta http-equiv="refresh" content="0">'
+
+
+def test_every_kind_of_output_is_escaped_sanitized_or_not_drawn():
+    """One output of every kind a kernel can send, each carrying markup: only the kinds the lab
+    makes are drawn, each escaped or sanitized (nbconvert's Mermaid block wrote its text raw:
+    red team, round 5)."""
+    from coursepack.feedback import SHOWN_OUTPUTS, OfflineHTMLExporter
+
+    kinds = [
+        *SHOWN_OUTPUTS, "text/vnd.mermaid", "application/javascript", "application/pdf",
+        "application/vnd.jupyter.widget-view+json", "application/json", "text/x-unknown",
+    ]  # fmt: skip
+    code = nbformat.v4.new_code_cell("show()")
+    for kind in kinds:
+        binary = kind.startswith("image/") and kind != "image/svg+xml"
+        data = "iVBORw0KGgo=" if binary else PAYLOAD
+        if kind.endswith("json"):
+            data = {"model_id": PAYLOAD, "text": PAYLOAD}
+        code.outputs.append(nbformat.v4.new_output("display_data", data={kind: data}))
+    code.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=PAYLOAD))
+    code.outputs.append(
+        nbformat.v4.new_output("error", ename=PAYLOAD, evalue=PAYLOAD, traceback=[PAYLOAD])
+    )
+    page, _ = OfflineHTMLExporter().from_notebook_node(nbformat.v4.new_notebook(cells=[code]))
+    body = page.split("<main>", 1)[1]
+    assert "<style" not in body and "<meta" not in body and "<script" not in body
+    assert "</pre></div><style>" not in body and 'class="mermaid"' not in body
+
+
+def test_a_students_long_markdown_is_shown_as_text():
+    """Markdown's and the maths' parsers take more than linear time on some texts (an unclosed
+    \\begin, thousands of formulas): past 10,000 characters a student's markdown is shown as
+    written (escaped, cut), not rendered."""
+    from coursepack.feedback import STUDENT_MARKDOWN_CHARACTERS, OfflineHTMLExporter
+
+    text = "\\begin{x} $a$ <b>" * 5_000
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text)])
+    page, _ = OfflineHTMLExporter().from_notebook_node(notebook)
+    body = page.split("<main>", 1)[1]
+    assert f"longer than {STUDENT_MARKDOWN_CHARACTERS:,} characters" in body
+    assert "<math" not in body and "<b>" not in body and "&lt;b&gt;" in body
+    assert len(body) < 3 * STUDENT_MARKDOWN_CHARACTERS

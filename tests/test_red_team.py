@@ -212,4 +212,5 @@ def test_a_report_card_of_the_students_own_neither_hides_the_real_one_nor_moves_
     assert seen.url == page.resolve().as_uri()
     (card,) = seen.cards
     assert card["width"] > 0 and card["height"] > 0 and card["top"] < 200
+    assert card["uncovered"], card  # what the reader sees at its total is the total itself
     assert card["total"].startswith("Score: 28 / 31 (Part I"), card  # Part I waits for a person
