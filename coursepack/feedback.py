@@ -15,7 +15,6 @@ of the CDN scripts of nbconvert's templates (MathJax, require.js, mermaid) are l
 """
 
 import html
-import json
 import re
 from collections import Counter
 from functools import cache
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import bleach
 import jinja2
+import nbformat
 from jinja2 import pass_context
 from latex2mathml.converter import convert as latex_to_mathml
 from nbconvert.exporters import HTMLExporter, TemplateExporter
@@ -36,8 +36,9 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import default, validate
 
+from coursepack.course import repo_course
 from coursepack.guarded_execute import METADATA_KEY
-from coursepack.submissions import RELEASE_FOLDER, nbgrader_meta
+from coursepack.submissions import nbgrader_meta
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # What each hidden suite of a part with several is about, for the report card.
@@ -78,7 +79,8 @@ STUDENT_ATTRIBUTES = {
     "title", "alt", "width", "border", "colspan", "rowspan", "alttext", "display", "xmlns",
     "mathvariant", "stretchy", "displaystyle", "scriptlevel", "minsize", "maxsize", "fence",
     "separator", "accent", "lspace", "rspace", "movablelimits", "columnalign",
-}  # fmt: skip (no class: the page's own classes can draw boxes over the report card)
+}  # fmt: skip
+# (No class either: the page's own classes can draw boxes over the report card.)
 STUDENT_MARKDOWN_CHARACTERS = 10_000  # per cell or output; a written answer is a paragraph or two
 SHOWN_OUTPUTS = (
     "text/html", "text/markdown", "image/svg+xml", "text/latex", "image/png", "image/jpeg",
@@ -118,12 +120,8 @@ def is_released_text(cell):
 @cache
 def released_markdown():
     """The markdown cells of the released lab: the course's own text, shown as it is."""
-    notebook = json.loads((RELEASE_FOLDER / "lab21.ipynb").read_text())
-    return frozenset(
-        "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        for cell in notebook["cells"]
-        if cell["cell_type"] == "markdown"
-    )
+    notebook = nbformat.read(repo_course().notebook("release"), as_version=4)
+    return frozenset(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
 
 
 # ----------------------------------------------------------------------------------------------
