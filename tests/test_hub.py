@@ -91,6 +91,15 @@ def test_student_kernel_cannot_read_instructor_files(hub, servers):
             assert (status, error) == ("error", "PermissionError"), (target, text)
         status, text, error = kernel.run("import getpass; print(getpass.getuser())")
         assert text.strip() == ALICE
+        # Unix sockets in the student's own runtime folder, not loopback ports that another
+        # kernel may take first (10 students at once hit "Address already in use").
+        status, text, error = kernel.run(
+            "from ipykernel.connect import get_connection_info\n"
+            "info = get_connection_info(unpack=True)\nprint(info['transport'], info['ip'])"
+        )
+        transport, where = text.split()
+        assert (status, transport) == ("ok", "ipc"), text
+        assert where.startswith(str(course_hub.home(ALICE))), where
     finally:
         kernel.close()
 
