@@ -29,7 +29,11 @@ system-packages:
 $(READY): requirements.txt
 	@echo "Setting up $(VENV) with the pinned packages (about a minute the first time)..."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt 2> >(grep -v "is ignored: it is neither" >&2)
+	# A complete pinned list, so --no-deps: it keeps out what the list leaves out on purpose (see
+	# its header; an older venv still has them); `pip check` proves nothing is missing.
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -r requirements.txt 2> >(grep -v "is ignored: it is neither" >&2)
+	$(BIN)/pip uninstall --quiet --yes rfc3987-syntax lark 2>/dev/null || true
+	$(BIN)/pip check --disable-pip-version-check
 	# Make the repo's coursepack package importable in the venv and its kernels.
 	echo "$(CURDIR)" > "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/coursepack.pth"
 	touch $@

@@ -159,8 +159,11 @@ def install_venv(venv, requirements, without_dependencies=None):
     shutil.rmtree(venv, ignore_errors=True)
     run("/usr/bin/python3", "-m", "venv", str(venv))
     pip = (str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check")
-    run(*pip, *(arg for path in requirements for arg in ("-r", str(path))),
+    # The lists are complete pins: --no-deps keeps out what they leave out on purpose
+    # (requirements.txt says what and why), and `pip check` proves nothing is missing.
+    run(*pip, "--no-deps", *(arg for path in requirements for arg in ("-r", str(path))),
         stderr=subprocess.DEVNULL)
+    run(str(venv / "bin" / "pip"), "check", "--disable-pip-version-check")
     if without_dependencies:
         run(*pip, "--no-deps", "-r", str(without_dependencies), stderr=subprocess.DEVNULL)
     stamp.write_text(wanted)

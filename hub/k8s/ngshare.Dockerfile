@@ -6,7 +6,7 @@
 # Build from the repository root: docker build -f hub/k8s/ngshare.Dockerfile -t IMAGE .
 FROM python:3.11-slim-bookworm
 COPY requirements-ngshare.txt /tmp/requirements-ngshare.txt
-RUN pip install --no-cache-dir -r /tmp/requirements-ngshare.txt
+RUN pip install --no-cache-dir --no-deps -r /tmp/requirements-ngshare.txt && pip check
 USER 65535
 ENTRYPOINT ["python", "-m", "ngshare", "--database", "sqlite:////srv/ngshare/ngshare.db", \
             "--storage", "/srv/ngshare/files/"]

@@ -13,8 +13,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends sudo tini bubbl
 
 COPY requirements.txt requirements-hub.txt requirements-hub-nodeps.txt /tmp/lab21/
 # jupyterhub provides jupyterhub-singleuser; playwright and aiohttp come along unused.
-RUN pip install --no-cache-dir -r /tmp/lab21/requirements.txt -r /tmp/lab21/requirements-hub.txt \
-    && pip install --no-cache-dir --no-deps -r /tmp/lab21/requirements-hub-nodeps.txt
+RUN pip install --no-cache-dir --no-deps -r /tmp/lab21/requirements.txt \
+        -r /tmp/lab21/requirements-hub.txt \
+    && pip check && pip install --no-cache-dir --no-deps -r /tmp/lab21/requirements-hub-nodeps.txt
 
 # Every pod's user (z2jh: uid 1000), and the grading sandbox's root-owned launcher with the
 # sudo rule that hub/course_hub.py (install_sandbox) makes on one machine: in the instructor's
