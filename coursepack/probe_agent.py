@@ -54,6 +54,7 @@ TAIL_EVENTS = 240  # calls kept of a run watched by its tail (the last 60 rows o
 _repr, _isinstance, _len, _float, _int, _str, _type = repr, isinstance, len, float, int, str, type
 _tuple, _list, _callable, _exception = tuple, list, callable, BaseException
 _array, _ndarray, _floating, _integer, _bool = np.array, np.ndarray, np.floating, np.integer, bool
+_float64 = np.float64
 _np_seed, _random_seed = np.random.seed, random.seed
 _set_signal, _set_timer, _get_timer = _signal.signal, _signal.setitimer, _signal.getitimer
 _fork, _exit, _monotonic = os.fork, os._exit, time.monotonic
@@ -130,20 +131,50 @@ def _no_time_limit():
     _set_timer(signal.ITIMER_REAL, 0)
 
 
+def _snapshot(value):
+    """An argument as it is at the call (firstNN may change its arrays in place afterwards):
+    arrays copied, numbers kept, anything else made an array now."""
+    kind = _type(value)
+    if kind is _ndarray:
+        return value.copy()
+    if kind is _float or kind is _int or kind is _float64:
+        return value
+    return _array(value, dtype=float)
+
+
 class Recorder:
-    """Stands in for one of firstNN's derivative functions and notes how it was called."""
+    """Stands in for one of firstNN's derivative functions and notes how it was called. The
+    arguments are only copied here; `recorded` turns the calls kept into plain data once the
+    run is over (a run watched by its tail makes thousands of calls and keeps the last few)."""
 
     def __init__(self, function, name, log):
         self.function, self.name, self.log = function, name, log
+        self.hidden = name == "hidden_weight_update"
 
     def __call__(self, *args):
-        if self.name == "hidden_weight_update":
-            hidden_weight, hidden_value = (_array(a, dtype=float).tobytes() for a in args[:2])
-            self.log.append(("hidden", hidden_value, hidden_weight))
+        if self.hidden:
+            self.log.append((True, _snapshot(args[0]), _snapshot(args[1])))
         else:
-            weights, row, index = (_array(a, dtype=float) for a in args[1:4])
-            self.log.append(("input", _int(index), row.tobytes(), weights.tobytes()))
+            self.log.append((False, _snapshot(args[1]), _snapshot(args[2]), _snapshot(args[3])))
         return self.function(*args)
+
+
+def recorded(call):
+    """One recorded call as the grader reads it: ("hidden", H, w1) or ("input", index, row,
+    input weights), numbers as the raw bytes of float64 arrays."""
+    if call[0]:
+        return (
+            "hidden",
+            _array(call[2], dtype=float).tobytes(),
+            _array(call[1], dtype=float).tobytes(),
+        )
+    _, weights, row, index = call
+    return (
+        "input",
+        _int(index),
+        _array(row, dtype=float).tobytes(),
+        _array(weights, dtype=float).tobytes(),
+    )
 
 
 def run_call(student, request):
@@ -177,7 +208,7 @@ def run_train(student, request):
                 predictions=observe(result[2]),
             )
         if request.get("watch"):
-            facts["log"] = _list(log)  # tuples: the grader turns their bytes back into numbers
+            facts["log"] = [recorded(call) for call in log]  # the grader reads the bytes back
         runs.append(facts)
     return {"runs": runs}
 
