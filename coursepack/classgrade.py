@@ -364,9 +364,9 @@ def kill_process_tree(pid):
 
     try:
         parent = psutil.Process(pid)
-    except psutil.NoSuchProcess:
+        processes = [*parent.children(recursive=True), parent]
+    except psutil.NoSuchProcess:  # gone already (between the two calls, too)
         return
-    processes = [*parent.children(recursive=True), parent]
     for process in processes:
         try:
             process.kill()
