@@ -93,16 +93,21 @@ def by_command_line(tmp_path_factory):
     from graded_classes import (
         SAMPLE_STUDENTS,
         grade_by_command_line,
+        graded_once,
         new_course,
         write_sample_class,
     )
     from red_team_class import BY_COMMAND_LINE, write_red_team
 
-    course = new_course(tmp_path_factory.mktemp("by_command_line") / "course")
-    write_sample_class(course)
-    write_damaged(course)
-    write_red_team(course, BY_COMMAND_LINE)
-    return grade_by_command_line(course, [*SAMPLE_STUDENTS, *DAMAGED_STUDENTS, *BY_COMMAND_LINE])
+    def grade(folder):
+        course = new_course(folder)
+        write_sample_class(course)
+        write_damaged(course)
+        write_red_team(course, BY_COMMAND_LINE)
+        students = [*SAMPLE_STUDENTS, *DAMAGED_STUDENTS, *BY_COMMAND_LINE]
+        return grade_by_command_line(course, students)
+
+    return graded_once(tmp_path_factory, "by_command_line", grade)
 
 
 @pytest.fixture(scope="session")
@@ -111,16 +116,26 @@ def by_classgrade(tmp_path_factory):
     sample class, the whole red team, and the mistake bank (packed: one entry of each function
     per submission, tests/bank_entries.py)."""
     from bank_entries import bank_entries, packs
-    from graded_classes import SAMPLE_STUDENTS, grade_by_classgrade, new_course, write_sample_class
+    from graded_classes import (
+        SAMPLE_STUDENTS,
+        grade_by_classgrade,
+        graded_once,
+        new_course,
+        write_sample_class,
+    )
     from red_team_class import RED_TEAM_STUDENTS, write_red_team
 
-    course = new_course(tmp_path_factory.mktemp("by_classgrade") / "course")
-    write_sample_class(course)
-    write_red_team(course, RED_TEAM_STUDENTS)
     bank = packs(bank_entries())
-    for student, entries in bank.items():
-        answers = {entry.function: entry.source for entry in entries}
-        submit(course, student, submission_notebook(answers))
-    graded = grade_by_classgrade(course, [*SAMPLE_STUDENTS, *RED_TEAM_STUDENTS, *bank])
+
+    def grade(folder):
+        course = new_course(folder)
+        write_sample_class(course)
+        write_red_team(course, RED_TEAM_STUDENTS)
+        for student, entries in bank.items():
+            answers = {entry.function: entry.source for entry in entries}
+            submit(course, student, submission_notebook(answers))
+        return grade_by_classgrade(course, [*SAMPLE_STUDENTS, *RED_TEAM_STUDENTS, *bank])
+
+    graded = graded_once(tmp_path_factory, "by_classgrade", grade)
     graded.bank = bank
     return graded

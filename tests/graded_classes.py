@@ -13,6 +13,9 @@ Both use short time limits (the behaviour is the same at the defaults; only slow
 
 import fcntl
 import hashlib
+import os
+import pickle
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -148,6 +151,25 @@ def sandbox_processes(slots):
         if int(uid) in uids and not stat.startswith("Z"):
             found.append(f"{pid} {' '.join(args)[:120]}")
     return found
+
+
+def graded_once(tmp_path_factory, name, grade):
+    """The class `grade(folder)` grades, graded once per test session even across pytest-xdist
+    workers: the first worker that needs it grades it in the workers' common folder and leaves
+    a note of the run; the others wait on the lock, then read the note and the course."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # build/pytest, above each worker's popen-gwN
+    folder, note = root / name / "course", root / f"{name}.pickle"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if note.exists():
+            return GradedClass(Course.at(folder), **pickle.loads(note.read_bytes()))
+        shutil.rmtree(folder.parent, ignore_errors=True)  # a worker that failed half-way
+        graded = grade(folder)
+        fields = ("students", "seconds", "hash_before", "output", "summary")
+        note.write_bytes(pickle.dumps({key: getattr(graded, key) for key in fields}))
+        return graded
 
 
 def new_course(folder):

@@ -169,9 +169,11 @@ def test_names_of_megabytes_reach_no_page(by_classgrade):
         assert "R" * 300 not in path.read_text() and "E" * 300 not in path.read_text()
 
 
-def test_both_ways_give_the_same_grades(by_command_line, by_classgrade):
+def test_both_ways_give_the_same_grades(by_classgrade, by_command_line):
     """Honest students alike, attacked functions nothing, both ways (attacks that race their own
-    probes, like the daemons, may cost them other points differently from run to run)."""
+    probes, like the daemons, may cost them other points differently from run to run). Its own
+    lane's class first: by then the other lane has graded the command-line class (once for all
+    workers, graded_once)."""
     for student in HONEST:
         assert by_command_line.scores[student] == by_classgrade.scores[student]
     for student in BY_COMMAND_LINE:
