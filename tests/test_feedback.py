@@ -1,8 +1,8 @@
 """The feedback page: a report card built from the grading record, then the notebook as graded.
 
-The first tests build the record by hand (pure formatting); the rest grade two students for real
-(`nbgrader autograde`, then `nbgrader generate_feedback`, with the course's configuration) and
-read the page, in a browser too (axe-core, MathML drawn, nothing fetched from the internet).
+The first tests build the record by hand (pure formatting); the rest read the pages of two
+students graded for real (`nbgrader autograde`, then `nbgrader generate_feedback`: the shared
+command-line class), in a browser too (axe-core, MathML drawn, nothing fetched from the internet).
 """
 
 import re
@@ -13,8 +13,6 @@ import pytest
 from browser_check import check_page
 
 from coursepack import ASSIGNMENT
-from coursepack.build import run_nbgrader
-from coursepack.course import Course, copy_course
 from coursepack.feedback import (
     FeedbackExporter,
     cell_labels,
@@ -24,7 +22,7 @@ from coursepack.feedback import (
 )
 from coursepack.grade import SAMPLE_CLASS
 from coursepack.guarded_execute import METADATA_KEY
-from coursepack.submissions import SOURCE_NOTEBOOK, write_from_answer_file
+from coursepack.submissions import SOURCE_NOTEBOOK
 
 PART_LETTERS = list("ABCDEFGHIJ")
 
@@ -145,14 +143,11 @@ STUDENTS = {
 
 
 @pytest.fixture(scope="module")
-def feedback(tmp_path_factory):
-    course = Course.at(copy_course(tmp_path_factory.mktemp("feedback") / "course"))
-    for answers in STUDENTS.values():
-        write_from_answer_file(answers, course)
-    run_nbgrader("autograde", ASSIGNMENT, "--force", course_root=course.root)
-    run_nbgrader("generate_feedback", ASSIGNMENT, "--force", course_root=course.root)
+def feedback(by_command_line):
+    """The two students' pages in the shared command-line class (tests/conftest.py)."""
+    course = by_command_line.course
     return {
-        student: course.folder("feedback", student) / f"{ASSIGNMENT}.html" for student in STUDENTS
+        student: course.notebook("feedback", student).with_suffix(".html") for student in STUDENTS
     }
 
 
