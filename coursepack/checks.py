@@ -7,6 +7,9 @@ here, in the grading process, outside the student's kernel, against the referenc
 Neither this module nor the reference ever enters a student's kernel.
 """
 
+import contextlib
+import os
+import resource
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -301,6 +304,49 @@ def parameters_per_step_checks(rng):
         )
 
 
+MAX_CALLS = 20_000  # recorded calls read from one run (an honest watched run makes <= 1,800)
+
+
+def recorded_calls(run, data, what):
+    """The derivative calls a watched run recorded, read strictly: ("hidden", H, w1) with two
+    floats, or ("input", index, row, input weights) with an int and two float vectors of the
+    data's width. The log comes from the student's kernel, which may write anything in it: an
+    entry of another shape fails the check here, before any arithmetic, so that no shape the
+    kernel chose can make the grader's own sums large."""
+    log = run.get("log", [])
+    n_inputs = data.shape[1] - 1
+    if not isinstance(log, list) or len(log) > MAX_CALLS:
+        raise CheckFailed(f"{what}: its recorded calls could not be read")
+    calls = []
+    for entry in log:
+        if isinstance(entry, list) and len(entry) == 3 and entry[0] == "hidden":
+            hidden_value, hidden_weight = entry[1], entry[2]
+            if all(type(value) is float for value in (hidden_value, hidden_weight)):
+                calls.append(("hidden", hidden_value, hidden_weight))
+                continue
+        elif isinstance(entry, list) and len(entry) == 4 and entry[0] == "input":
+            index, row, weights = entry[1], _vector(entry[2], n_inputs), _vector(entry[3], n_inputs)
+            if type(index) is int and row is not None and weights is not None:
+                calls.append(("input", index, row, weights))
+                continue
+        raise CheckFailed(
+            f"{what}: a call to hidden_weight_update or input_hidden_weight_update had arguments"
+            " of the wrong kind or size (numbers for the weight and H; one value per input for"
+            " the row and the input weights)"
+        )
+    return calls
+
+
+def _vector(value, length):
+    """A float vector of `length` from a recorded field (one value comes as a bare float)."""
+    values = [value] if type(value) is float else value
+    if not isinstance(values, list) or len(values) != length:
+        return None
+    if not all(type(item) is float for item in values):
+        return None
+    return np.array(values, dtype=float)
+
+
 def _changing(values):
     """The share of consecutive steps at which each column of `values` changed."""
     values = np.asarray(values, dtype=float)
@@ -319,7 +365,8 @@ def _weights_learned(log):
 
 def _learning_rule_breaks(log, data, returned, tail=False):
     """Why the weights firstNN passed to its derivative functions, step after step, and the
-    weights it returned, are not those of its own gradient descent; None when they are.
+    weights it returned, are not those of its own gradient descent; None when they are. `log`:
+    the calls as recorded_calls reads them.
 
     From each row's calls: the weights before the step (w0, w1), the row and its label. One
     learning rate must explain every step: w1 moves by lr * (t - Red) * dRed/dw1 and w0 by
@@ -346,12 +393,11 @@ def _learning_rule_breaks(log, data, returned, tail=False):
             continue  # the step began before the kept calls
         if not firsts:
             return "its calls do not show the weights of each step"
-        _, _, row, weights = firsts[0]
-        row, weights = np.asarray(row, dtype=float), np.asarray(weights, dtype=float)
+        _, _, row, weights = firsts[0]  # float vectors of the data's width (recorded_calls)
         match = np.flatnonzero(np.all(np.isclose(features, row), axis=1))
-        if row.shape != (n_inputs,) or weights.shape != (n_inputs,) or not match.size:
+        if not match.size:
             return "its calls do not show the rows and weights of each step"
-        steps.append((float(np.asarray(event[2]).reshape(-1)[0]), weights, row, labels[match[0]]))
+        steps.append((event[2], weights, row, labels[match[0]]))
     if len(steps) < 2:
         return "it made too few steps to follow"
 
@@ -398,7 +444,7 @@ def _learning_rule_breaks(log, data, returned, tail=False):
 
 
 def _training_summary(log, data):
-    """What the training loop did, read from its calls (in the grading process)."""
+    """What the training loop did, read from its calls (recorded_calls) in the grading process."""
     features = data[:, :-1]
     hidden_calls = sum(1 for event in log if event[0] == "hidden")
     per_index = [0] * features.shape[1]
@@ -508,7 +554,7 @@ def firstNN_contract_checks(rng):
     )
 
     def log(facts):
-        return _one_run(facts, "firstNN").get("log", [])
+        return recorded_calls(_one_run(facts, "firstNN"), data, "firstNN")
 
     for epochs in (0, 1, 3):
 
@@ -597,7 +643,8 @@ def swapped(data):
 
 def _trained_by_itself(run, data, what):
     """CheckFailed unless the weights a (tail-)watched run returned come from its own steps."""
-    broken = _learning_rule_breaks(run.get("log", []), data, _trained(run, what, data), tail=True)
+    calls = recorded_calls(run, data, what)
+    broken = _learning_rule_breaks(calls, data, _trained(run, what, data), tail=True)
     if broken:
         raise CheckFailed(
             f"{what}: the returned weights are not those of its own training ({broken}); return"
@@ -686,6 +733,31 @@ def build_checks(suite):
     return list(make_checks(np.random.default_rng(sum(map(ord, suite)))))
 
 
+VERDICT_MEMORY = 2 * 1024**3  # address space a suite's verdicts may add to the grader's
+
+
+@contextlib.contextmanager
+def memory_ceiling(extra=VERDICT_MEMORY):
+    """While the verdicts run, the grading process may grow by `extra` bytes at most: past it,
+    an allocation raises MemoryError (the check fails) instead of the machine running out of
+    memory. The facts come from the student's kernel; the verdicts read them strictly, and this
+    is the operating system's bound on whatever they still make the grader compute."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    with open("/proc/self/statm") as statm:
+        in_use = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    ceiling = in_use + extra
+    if hard != resource.RLIM_INFINITY:
+        ceiling = min(ceiling, hard)
+    if soft != resource.RLIM_INFINITY and soft <= ceiling:
+        yield  # already bounded as tightly
+        return
+    resource.setrlimit(resource.RLIMIT_AS, (ceiling, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
 def judge_suite(suite, observation, points, reference):
     """Outside the kernel: turn the facts into a verdict (plain data, see `report_lines`).
 
@@ -723,7 +795,8 @@ def judge_suite(suite, observation, points, reference):
                 )
             if "crashed" in facts:
                 raise CheckFailed(f"{check.description}: {facts['crashed']}")
-            check.verdict(facts, reference)
+            with memory_ceiling():
+                check.verdict(facts, reference)
         except CheckFailed as failure:
             message = str(failure)
         except Exception as error:  # malformed facts (tampering): the check fails, grading goes on

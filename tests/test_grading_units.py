@@ -213,6 +213,71 @@ def test_predictions_are_those_the_weights_make():
     assert implied.tolist() == [1.0, 1.0, 1.0] and differing == 0
 
 
+def watched_facts(suite):
+    """The facts the reference's firstNN gives for a training suite, as the grader reads them
+    (through repr and literal_eval, as over the channel)."""
+    import ast
+
+    reference = load_reference()
+    requests = [check.request for check in checks.build_checks(suite)]
+    facts = probe_agent.run_in_process(reference.firstNN, requests, {})
+    return reference, [probing.restore_facts(ast.literal_eval(repr(fact))) for fact in facts]
+
+
+FORGED_CALLS = {
+    # A row of 1 x 4,000 and weights of 2,000 x 1: the old verdicts' np.dot made an outer
+    # product of them (a forged message of 430 KB asked for 9 GB that way).
+    "outer product": ["input", 1, [[0.0] * 4000], [[0.0]] * 2000],
+    "a matrix row": ["input", 0, [[1.0, 2.0]], [0.5, 0.5]],
+    "a vector H": ["hidden", [0.5, 0.5], 1.0],
+    "a bool index": ["input", True, [1.0, 2.0], [0.5, 0.5]],
+    "text": ["hidden", "0.5", 1.0],
+    "too long": ["input", 0, [1.0, 2.0, 3.0], [0.5, 0.5]],
+    "an unknown call": ["other", 0.5, 1.0],
+    "a dict": {"hidden": 0.5},
+}
+
+
+@pytest.mark.parametrize("suite", ["firstNN_contract", "firstNN_accuracy"])
+def test_a_recorded_call_of_the_wrong_shape_fails_before_any_arithmetic(suite):
+    """The recorded calls come from the student's kernel: one of a shape or kind that firstNN
+    never passes fails its checks, quickly, and nothing else (the honest log earns full marks)."""
+    import copy
+    import time
+
+    reference, honest = watched_facts(suite)
+    verdict = checks.judge_suite(suite, {"facts": honest}, 5, reference)
+    assert verdict["earned"] == 5, verdict
+    for name, forged_call in FORGED_CALLS.items():
+        facts = copy.deepcopy(honest)
+        for fact in facts:
+            for run in fact.get("runs", []):
+                if "log" in run:
+                    run["log"].insert(len(run["log"]) // 2, forged_call)
+        started = time.process_time()
+        verdict = checks.judge_suite(suite, {"facts": facts}, 5, reference)
+        assert time.process_time() - started < 2, name
+        watched = [c for c in verdict["checks"] if not c["passed"]]
+        assert watched, name
+        assert all("wrong kind or size" in check["message"] for check in watched), (name, watched)
+
+
+def test_the_verdicts_memory_has_a_ceiling_and_it_is_lifted_after():
+    """Whatever facts make a verdict compute, the operating system stops it past the ceiling
+    (MemoryError: judge_suite fails the check), and the grader's own limit comes back."""
+    import resource
+
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    with pytest.raises(MemoryError):
+        with checks.memory_ceiling(extra=256 * 1024**2):
+            np.ones(10**9)  # 8 GB
+    assert resource.getrlimit(resource.RLIMIT_AS) == before
+    with checks.memory_ceiling(extra=256 * 1024**2):
+        assert np.ones(10**6).sum() == 10**6  # a verdict's usual arrays fit many times over
+    big = np.ones(10**8)  # 800 MB: past the ceiling, but the ceiling is gone
+    assert big.size == 10**8
+
+
 # ----------------------------------------------------------------------------------------------
 # The sandbox's own checks, the tripwire, the zygote's clean-up
 
