@@ -372,8 +372,9 @@ def _learning_rule_breaks(log, data, returned, tail=False):
     learning rate must explain every step: w1 moves by lr * (t - Red) * dRed/dw1 and w0 by
     lr * (t - Red) * dRed/dw0, every derivative taken before any weight moves; the returned
     weights are one more step on from the last row's. Weights worked out some other way (class
-    means, say) behind calls made for show fail here. tail: the log is the end of the run only
-    (its first step may be cut).
+    means, say) behind calls made for show fail here, unless the calls' weights are a trail
+    solved backwards from them (README, "What remains"). tail: the log is the end of the run
+    only (its first step may be cut).
     """
     features, labels = data[:, :-1], data[:, -1]
     n_inputs = features.shape[1]
