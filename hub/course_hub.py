@@ -12,6 +12,7 @@ configuration (hub/jupyterhub_config.py) and the end-to-end test import the name
 import argparse
 import concurrent.futures
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -170,9 +171,14 @@ def install_venv(venv, requirements, without_dependencies=None):
 
 
 def install_venvs():
-    install_venv(VENV, (REPO / "requirements.txt", REPO / "requirements-hub.txt"),
-                 REPO / "requirements-hub-nodeps.txt")
-    install_venv(NGSHARE_VENV, (REPO / "requirements-ngshare.txt",))
+    PREFIX.mkdir(parents=True, exist_ok=True)
+    with open(PREFIX / ".venvs.lock", "w") as lock:
+        # `make test` starts building them beside the course's venv; a hub test's setup that
+        # comes early waits here for that build instead of starting its own.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        install_venv(VENV, (REPO / "requirements.txt", REPO / "requirements-hub.txt"),
+                     REPO / "requirements-hub-nodeps.txt")
+        install_venv(NGSHARE_VENV, (REPO / "requirements-ngshare.txt",))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -636,7 +642,8 @@ def serve(exchange="filesystem"):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["setup", "serve"])
+    parser.add_argument("command", choices=["setup", "serve", "venvs"],
+                        help="venvs: only build the hub's two venvs (make test starts it early)")
     parser.add_argument("--reset-course", action="store_true",
                         help="start the course over: no gradebook, submissions or exchange")
     parser.add_argument("--load-students", type=int, default=0, metavar="N",
@@ -647,5 +654,9 @@ if __name__ == "__main__":
     arguments = parser.parse_args()
     if arguments.command == "setup":
         setup(reset_course=arguments.reset_course, simulated_students=arguments.load_students)
+    elif arguments.command == "venvs":
+        if os.geteuid() != 0:
+            sys.exit("The course hub's venvs are built as root (under /srv).")
+        install_venvs()
     else:
         serve(arguments.exchange)
