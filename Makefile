@@ -89,12 +89,12 @@ lint: setup
 	$(BIN)/python -m coursepack.notebook_lint
 
 # pytest's own folder (not the shared /tmp/pytest-of-<user>, where runs prune each other's).
-# Four pytest-xdist workers: the two shared graded classes and the hub tests each stay on one
-# (tests/conftest.py), the fourth takes the other tests from the start. The machine is far from
-# busy all the time: lanes wait on time limits, hubs and browsers.
+# Three pytest-xdist workers: while one grades a class on both cores, the others' tests mostly
+# wait (a hub, a browser, a time limit). Tests sharing a class or the hub stay on one worker
+# (tests/conftest.py).
 # As root, the hub's venvs (for the hub tests) are built beside the course's, not later inside
 # the hub tests' lane (hub/course_hub.py waits for this build rather than starting its own).
-TEST_WORKERS ?= 4
+TEST_WORKERS ?= 3
 test:
 	mkdir -p build
 	@if [ "$$(id -u)" = 0 ] && [ -x /usr/bin/python3 ]; then \

@@ -112,7 +112,7 @@ def by_command_line(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def by_classgrade(tmp_path_factory):
-    """One class graded by `coursepack.classgrade` with three workers, feedback included: the
+    """One class graded by `coursepack.classgrade` with two workers, feedback included: the
     sample class, the whole red team, and the mistake bank (packed: one entry of each function
     per submission, tests/bank_entries.py)."""
     from bank_entries import bank_entries, packs

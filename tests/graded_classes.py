@@ -5,7 +5,7 @@
   (one process, as an instructor runs them).
 - By classgrade: the sample class, every red-team attack between two honest students and the
   mistake bank (one entry of each function per submission), in one run of
-  `coursepack.classgrade` with three workers, feedback included.
+  `coursepack.classgrade` with two workers, feedback included.
 
 The sample class and the honest students are in both, so that the two ways can be compared.
 Both use short time limits (the behaviour is the same at the defaults; only slower).
@@ -39,7 +39,7 @@ QUICK_LIMITS = [
 ]
 # The shared classes' fixtures (tests/conftest.py) by how they are graded: a test's `graded`
 # parameter.
-SHARED_CLASSES = {"nbgrader autograde": "by_command_line", "classgrade, 3 workers": "by_classgrade"}
+SHARED_CLASSES = {"nbgrader autograde": "by_command_line", "classgrade, 2 workers": "by_classgrade"}
 SAMPLE_STUDENTS = tuple(path.stem for path in sorted(SAMPLE_CLASS.glob("*.py")))
 
 
@@ -188,7 +188,7 @@ def grade_by_command_line(course, students):
 
 
 def grade_by_classgrade(course, students, feedback=True):
-    """coursepack.classgrade with three workers (feedback included unless said otherwise)."""
+    """coursepack.classgrade with two workers (feedback included unless said otherwise)."""
     before = course_hash(course)
-    summary = grade_class(course.home, workers=3, force=True, progress=False, feedback=feedback)
+    summary = grade_class(course.home, workers=2, force=True, progress=False, feedback=feedback)
     return GradedClass(course, list(students), summary.seconds, before, summary=summary)
