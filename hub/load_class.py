@@ -130,6 +130,12 @@ class UserClient:
         self.session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=HTTP_SECONDS),
             cookie_jar=aiohttp.CookieJar(unsafe=True),  # 127.0.0.1 is an IP address
+            # A new connection per request. A kept-alive one that the proxy closes as it idles
+            # (node's 5 s) fails the next request before it is sent ("Can not write request
+            # body", "Server disconnected") when this one loop, driving the whole class on a
+            # busy machine, comes back to it late; browsers (and the hub's own proxy client)
+            # retry then, aiohttp does not.
+            connector=aiohttp.TCPConnector(force_close=True),
         )
         self.token = None
 
