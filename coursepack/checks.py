@@ -576,16 +576,17 @@ def firstNN_contract_checks(rng):
     watched = train([data], 3, seed=4, watch=True)
 
     def every_weight(facts, ref):
-        input_calls = _training_summary(log(facts), data)[1]
+        calls = log(facts)
+        input_calls = _training_summary(calls, data)[1]
         if input_calls != [3 * n_rows] * 2:
             raise CheckFailed(
                 f"firstNN(data, 3) on {n_rows} rows and 2 features called"
                 f" input_hidden_weight_update {input_calls} times for weights 0 and 1;"
                 f" every input weight is updated once per row per epoch ({3 * n_rows})"
             )
-        input_changes, hidden_changes = _weights_learned(log(facts))
+        input_changes, hidden_changes = _weights_learned(calls)
         broken = _learning_rule_breaks(
-            log(facts), data, _trained(_one_run(facts, "firstNN"), "firstNN", data)
+            calls, data, _trained(_one_run(facts, "firstNN"), "firstNN", data)
         )
         if broken and not (np.any(input_changes < 0.5) or hidden_changes < 0.5):
             raise CheckFailed(
