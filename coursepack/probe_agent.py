@@ -148,7 +148,7 @@ class Recorder:
     run is over (a run watched by its tail makes thousands of calls and keeps the last few)."""
 
     def __init__(self, function, name, log):
-        self.function, self.name, self.log = function, name, log
+        self.function, self.log = function, log
         self.hidden = name == "hidden_weight_update"
 
     def __call__(self, *args):
