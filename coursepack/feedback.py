@@ -17,7 +17,8 @@ of the CDN scripts of nbconvert's templates (MathJax, require.js, mermaid) are l
 import html
 import re
 from collections import Counter
-from functools import cache
+from contextlib import suppress
+from functools import cache, lru_cache
 from pathlib import Path
 
 import bleach
@@ -117,11 +118,58 @@ def is_released_text(cell):
     return cell.get("cell_type") == "markdown" and cell.get("source") in released_markdown()
 
 
-@cache
 def released_markdown():
     """The markdown cells of the released lab: the course's own text, shown as it is."""
+    return released_sources()["markdown"]
+
+
+@cache
+def released_sources():
+    """{cell type: frozenset of sources} of the released lab's cells."""
     notebook = nbformat.read(repo_course().notebook("release"), as_version=4)
-    return frozenset(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    kinds = ("markdown", "code")
+    return {
+        kind: frozenset(cell.source for cell in notebook.cells if cell.cell_type == kind)
+        for kind in kinds
+    }
+
+
+# Every page shows the released lab's own cells again: their HTML is made once per process.
+# Only released sources are kept (a bounded set, the same for every student), and each result is
+# a function of its key alone, so no student's page can hold anything of another's.
+@lru_cache(maxsize=512)
+def _released_markdown_html(source, anchor_link_text, exclude_anchor_links, lexer_options):
+    renderer = MathMLRenderer(
+        escape=False,
+        attachments={},
+        embed_images=False,
+        path="",
+        anchor_link_text=anchor_link_text,
+        exclude_anchor_links=exclude_anchor_links,
+        **dict(lexer_options),
+    )
+    return MarkdownWithMath(renderer=renderer).render(source)
+
+
+@lru_cache(maxsize=512)
+def _released_code_html(source, language, magics_language, pygments_lexer, formatter_options):
+    highlighter = Highlight2HTML(
+        pygments_lexer=pygments_lexer, extra_formatter_options=dict(formatter_options)
+    )
+    metadata = {"magics_language": magics_language} if magics_language else None
+    return highlighter(source, language, metadata)
+
+
+class ReleasedCodeHighlighter(Highlight2HTML):
+    """nbconvert's code highlighting, made once per process for the released lab's code cells."""
+
+    def __call__(self, source, language=None, metadata=None):
+        if source in released_sources()["code"]:
+            options = tuple(sorted(self.extra_formatter_options.items()))
+            magics = (metadata or {}).get("magics_language")
+            with suppress(TypeError):  # what cannot key a cache is highlighted below
+                return _released_code_html(source, language, magics, self.pygments_lexer, options)
+        return super().__call__(source, language, metadata)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -243,6 +291,12 @@ class OfflineHTMLExporter(HTMLExporter):
                 f" {STUDENT_MARKDOWN_CHARACTERS:,} characters: shown as written, cut there.</p>"
                 f"<pre>{html.escape(source[:STUDENT_MARKDOWN_CHARACTERS])}</pre>"
             )
+        if is_released_text(cell) and not cell.get("attachments") and not self.embed_images:
+            options = tuple(sorted(self.lexer_options.items()))
+            with suppress(TypeError):  # lexer options that cannot key a cache: render below
+                return _released_markdown_html(
+                    source, self.anchor_link_text, self.exclude_anchor_links, options
+                )
         renderer = MathMLRenderer(
             escape=False,
             attachments=cell.get("attachments", {}),
@@ -278,7 +332,9 @@ class OfflineHTMLExporter(HTMLExporter):
         lexer = language.get("pygments_lexer", language.get("name", None))
         self.register_filter(
             "highlight_code",
-            self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)),
+            self.filters.get(
+                "highlight_code", ReleasedCodeHighlighter(pygments_lexer=lexer, parent=self)
+            ),
         )
         resources = self._init_resources(resources)
         self.register_filter(

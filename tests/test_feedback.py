@@ -11,6 +11,7 @@ from html import escape as html_escape
 import nbformat
 import pytest
 from browser_check import check_page
+from nbconvert.filters.highlight import Highlight2HTML
 
 from coursepack import ASSIGNMENT
 from coursepack.feedback import (
@@ -369,3 +370,70 @@ def test_a_students_long_markdown_is_shown_as_text():
     assert f"longer than {STUDENT_MARKDOWN_CHARACTERS:,} characters" in body
     assert "<math" not in body and "<b>" not in body and "&lt;b&gt;" in body
     assert len(body) < 3 * STUDENT_MARKDOWN_CHARACTERS
+
+
+def test_the_released_cells_html_is_made_once_and_a_students_own_cells_every_time():
+    """Each page shows the released lab's text and code again: their HTML is made once per
+    process and reused. Only the release's own sources are reused; a student's changed text or
+    code, or a released cell with the student's attachment or cell language, is rendered from
+    what that student handed in, and leaves the next page as it was."""
+    from coursepack import feedback
+    from coursepack.course import repo_course
+
+    release = nbformat.read(repo_course().notebook("release"), as_version=4)
+    feedback._released_markdown_html.cache_clear()
+    feedback._released_code_html.cache_clear()
+
+    def page(notebook):
+        return feedback.OfflineHTMLExporter().from_notebook_node(notebook)[0]
+
+    def counts():
+        return [
+            (c.hits, c.misses)
+            for c in (
+                feedback._released_markdown_html.cache_info(),
+                feedback._released_code_html.cache_info(),
+            )
+        ]
+
+    first = page(release)
+    made = counts()
+    assert all(misses > 20 for _, misses in made)
+    assert page(release) == first
+    # The second page made nothing: every released cell came from the first.
+    assert counts() == [(hits + hits + misses, misses) for hits, misses in made]
+
+    changed = nbformat.from_dict(release)
+    text = next(c for c in changed.cells if c.cell_type == "markdown" and "$" in c.source)
+    code = next(c for c in changed.cells if c.cell_type == "code" and "def " in c.source)
+    text.source += "\n\nMY OWN NOTE on $w_9$"
+    code.source = code.source.replace("def ", "def my_own_", 1)
+    students_page = page(changed)
+    assert "MY OWN NOTE" in students_page and 'alttext="w_9"' in students_page
+    assert "my_own_" in students_page
+    # The next page, the release's own again, has nothing of that student's.
+    assert page(release) == first
+
+    # A released cell that its metadata says is in another language is highlighted as such.
+    source = next(c.source for c in release.cells if c.cell_type == "code" and "def " in c.source)
+    bash = {"magics_language": "bash"}
+    released = feedback.ReleasedCodeHighlighter(pygments_lexer="ipython3")
+    assert released(source, metadata=bash) == Highlight2HTML(pygments_lexer="ipython3")(
+        source, metadata=bash
+    )
+    assert released(source, metadata=bash) != released(source)
+
+
+def test_a_released_cells_attachment_is_each_students_own(monkeypatch):
+    """Were the lab's text to show an attachment, each student's notebook carries its own copy:
+    such a cell is rendered from the student's notebook, never from the cache."""
+    from coursepack import feedback
+
+    text = "A figure: ![plot](attachment:plot.png)"
+    released = {"markdown": frozenset({text}), "code": frozenset()}
+    monkeypatch.setattr(feedback, "released_sources", lambda: released)
+    for data in ("iVBORw0KGgoAAAA=", "iVBORw0KGgoBBBB="):
+        cell = nbformat.v4.new_markdown_cell(text, attachments={"plot.png": {"image/png": data}})
+        notebook = nbformat.v4.new_notebook(cells=[cell])
+        page, _ = feedback.OfflineHTMLExporter().from_notebook_node(notebook)
+        assert f'src="data:image/png;base64,{data}"' in page
