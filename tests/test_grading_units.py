@@ -346,3 +346,43 @@ def test_a_kernels_run_folder_is_emptied_whatever_it_left(tmp_path):
     locked.chmod(0o500)
     zygote.remove_run_folder(str(folder))
     assert not folder.exists()
+
+
+def test_the_slots_group_weighs_one_task_per_slot_in_use(tmp_path):
+    """The scheduler shares time between the group of all slots and every other process: the
+    group must weigh as many ordinary tasks as it has slots in use, or under load all kernels
+    together get one task's time and honest ones run out of time (seen in a loaded test run)."""
+    from coursepack.sandbox_launch import weigh_sandbox_group
+
+    for controller, name, one_task in (("cpu", "cpu.shares", 1024), ("unified", "cpu.weight", 100)):
+        sandboxes = tmp_path / controller
+        for slot, processes in (("slot-0", "17\n18\n"), ("slot-1", ""), ("slot-4", "99\n")):
+            (sandboxes / slot).mkdir(parents=True)
+            (sandboxes / slot / "cgroup.procs").write_text(processes)
+        weigh_sandbox_group(sandboxes, controller)
+        assert (sandboxes / name).read_text() == str(2 * one_task)
+        (sandboxes / "slot-4" / "cgroup.procs").write_text("")
+        weigh_sandbox_group(sandboxes, controller)  # a weight never drops below one task
+        (sandboxes / "slot-0" / "cgroup.procs").write_text("")
+        weigh_sandbox_group(sandboxes, controller)
+        assert (sandboxes / name).read_text() == str(one_task)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="starts sandbox slots")
+def test_two_slots_in_use_weigh_two_tasks_on_this_machine():
+    from coursepack.sandbox_launch import CGROUP_NAME, TASK_WEIGHT, cgroup_parents
+
+    groups = [
+        (parent / CGROUP_NAME, TASK_WEIGHT[controller])
+        for controller, parent in cgroup_parents()
+        if controller in TASK_WEIGHT and (parent / CGROUP_NAME).exists()
+    ]
+    if not groups:
+        pytest.skip("no cpu cgroup can be written here")
+    pool = sandbox.SlotPool()
+    try:
+        pool.take(warm=False), pool.take(warm=False)
+        for folder, (name, one_task, _) in groups:
+            assert int((folder / name).read_text()) >= 2 * one_task
+    finally:
+        pool.close()
