@@ -125,18 +125,27 @@ def released_markdown():
 
 @cache
 def released_sources():
-    """{cell type: frozenset of sources} of the released lab's cells."""
+    """The released lab's cell sources ({"markdown": ..., "code": ...}, frozensets) and the
+    Pygments lexers its code is highlighted with ("lexers")."""
     notebook = nbformat.read(repo_course().notebook("release"), as_version=4)
-    kinds = ("markdown", "code")
-    return {
+    language = notebook.metadata.get("language_info", {})
+    sources = {
         kind: frozenset(cell.source for cell in notebook.cells if cell.cell_type == kind)
-        for kind in kinds
+        for kind in ("markdown", "code")
     }
+    # A notebook saved by Jupyter names the lexer ipython3; the release, python.
+    return {**sources, "lexers": frozenset({released_lexer(language), "python", "ipython3"})}
+
+
+def released_lexer(language_info):
+    """The lexer nbconvert highlights a notebook's code with (as HTMLExporter picks it)."""
+    return language_info.get("pygments_lexer", language_info.get("name", None)) or "ipython3"
 
 
 # Every page shows the released lab's own cells again: their HTML is made once per process.
-# Only released sources are kept (a bounded set, the same for every student), and each result is
-# a function of its key alone, so no student's page can hold anything of another's.
+# Only the release's own sources are kept, highlighted the release's way, so the cache is
+# bounded by the release, and each result is a function of its key alone: no student's page
+# can hold anything of another's. The keys' other parts are the exporter's configuration.
 @lru_cache(maxsize=512)
 def _released_markdown_html(source, anchor_link_text, exclude_anchor_links, lexer_options):
     renderer = MathMLRenderer(
@@ -152,23 +161,28 @@ def _released_markdown_html(source, anchor_link_text, exclude_anchor_links, lexe
 
 
 @lru_cache(maxsize=512)
-def _released_code_html(source, language, magics_language, pygments_lexer, formatter_options):
+def _released_code_html(source, pygments_lexer, formatter_options):
     highlighter = Highlight2HTML(
         pygments_lexer=pygments_lexer, extra_formatter_options=dict(formatter_options)
     )
-    metadata = {"magics_language": magics_language} if magics_language else None
-    return highlighter(source, language, metadata)
+    return highlighter(source)
 
 
 class ReleasedCodeHighlighter(Highlight2HTML):
-    """nbconvert's code highlighting, made once per process for the released lab's code cells."""
+    """nbconvert's code highlighting, made once per process for the released lab's code cells
+    (as the release has them: a Python lexer, no cell language of their own)."""
 
     def __call__(self, source, language=None, metadata=None):
-        if source in released_sources()["code"]:
+        released = released_sources()
+        if (
+            source in released["code"]
+            and language is None
+            and "magics_language" not in (metadata or {})
+            and self.pygments_lexer in released["lexers"]
+        ):
             options = tuple(sorted(self.extra_formatter_options.items()))
-            magics = (metadata or {}).get("magics_language")
-            with suppress(TypeError):  # what cannot key a cache is highlighted below
-                return _released_code_html(source, language, magics, self.pygments_lexer, options)
+            with suppress(TypeError):  # options that cannot key a cache: highlight below
+                return _released_code_html(source, self.pygments_lexer, options)
         return super().__call__(source, language, metadata)
 
 

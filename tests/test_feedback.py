@@ -414,14 +414,21 @@ def test_the_released_cells_html_is_made_once_and_a_students_own_cells_every_tim
     # The next page, the release's own again, has nothing of that student's.
     assert page(release) == first
 
-    # A released cell that its metadata says is in another language is highlighted as such.
+    # A released cell that the student's notebook gives a language of its own, or a lexer the
+    # release does not use, is highlighted as nbconvert would, and nothing of it is kept
+    # (red team round 7: "" as the cell's language was once taken for no language at all).
     source = next(c.source for c in release.cells if c.cell_type == "code" and "def " in c.source)
-    bash = {"magics_language": "bash"}
-    released = feedback.ReleasedCodeHighlighter(pygments_lexer="ipython3")
-    assert released(source, metadata=bash) == Highlight2HTML(pygments_lexer="ipython3")(
-        source, metadata=bash
-    )
-    assert released(source, metadata=bash) != released(source)
+    kept = feedback._released_code_html.cache_info().currsize
+    for lexer, metadata in [
+        ("ipython3", {"magics_language": "bash"}),
+        ("ipython3", {"magics_language": ""}),
+        ("ipython3", {"magics_language": None}),
+        ("x" * 10_000, {}),
+    ]:
+        ours = feedback.ReleasedCodeHighlighter(pygments_lexer=lexer)
+        nbconverts = Highlight2HTML(pygments_lexer=lexer)
+        assert ours(source, metadata=metadata) == nbconverts(source, metadata=metadata)
+    assert feedback._released_code_html.cache_info().currsize == kept
 
 
 def test_a_released_cells_attachment_is_each_students_own(monkeypatch):
