@@ -166,43 +166,25 @@ def join_cgroups(slot, memory_bytes, max_tasks):
     return limited
 
 
-def weigh_sandbox_group(sandboxes, controller, leaving=None, lock_file=None):
-    """Give the group of all slots one default weight per slot in use (`leaving`: the folder
-    name of a slot whose launcher is ending, not counted).
+def weigh_sandbox_group(sandboxes, controller):
+    """Give the folder of all slots the weight of one task per slot in use.
 
     The slots are siblings in one group, and the scheduler shares time between that group and
-    its own siblings: single tasks, or whole sessions where the kernel groups a session's tasks
-    (autogroup) or systemd units. At the default weight, every kernel of every slot together got
-    the time of one of those; under load (a hub's users, a test run beside a grading run) honest
-    kernels ran past their wall limit and lost points. With one default weight per slot in use,
-    each slot weighs what one of its neighbours does; each is still capped at one core. Launchers
-    count and write under one lock, when a slot starts and when it ends."""
-    name, default_weight, most = TASK_WEIGHT[controller]
-    try:
-        lock = open(lock_file or RUN_BASE / "cgroup-weight.lock", "a")  # noqa: SIM115
-    except OSError:
-        return  # no weighing without the lock; the slots' own limits still hold
-    with lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        in_use = 0
-        for slot in sandboxes.glob("slot-*"):
-            try:
-                procs = (slot / "cgroup.procs").read_text()
-            except OSError:
-                continue  # a slot's group removed meanwhile
-            in_use += slot.name != leaving and bool(procs.strip())
+    every other process as if it were one task: under load (a hub's users, another grading run)
+    every kernel of every slot together got one task's time, honest kernels ran past their wall
+    limit and lost points. With one task's weight per slot in use, each slot again counts as
+    one task; each is still capped at one core."""
+    name, one_task, most = TASK_WEIGHT[controller]
+    in_use = 0
+    for slot in sandboxes.glob("slot-*"):
         try:
-            (sandboxes / name).write_text(str(min(most, default_weight * max(1, in_use))))
+            in_use += bool((slot / "cgroup.procs").read_text().strip())
         except OSError:
-            pass  # not delegated here: the slots' own limits still hold
-
-
-def reweigh_when_leaving(slot):
-    """The slot's launcher is ending: the group of all slots weighs one slot less."""
-    for controller, parent in cgroup_parents():
-        sandboxes = parent.parent if parent.name == f"slot-{slot}" else parent / CGROUP_NAME
-        if controller in TASK_WEIGHT and sandboxes.is_dir():
-            weigh_sandbox_group(sandboxes, controller, leaving=f"slot-{slot}")
+            continue  # a slot's group removed meanwhile
+    try:
+        (sandboxes / name).write_text(str(min(most, one_task * max(1, in_use))))
+    except OSError:
+        pass  # not delegated here: the slots' own limits still hold
 
 
 def zygote_pipe():
@@ -308,9 +290,7 @@ def main(argv=None):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sandbox = subprocess.Popen(command, pass_fds=(source,))
     os.close(source)
-    code = sandbox.wait()
-    reweigh_when_leaving(arguments.slot)  # (a launcher killed outright leaves it to the next)
-    sys.exit(code)
+    sys.exit(sandbox.wait())
 
 
 if __name__ == "__main__":

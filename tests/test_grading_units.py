@@ -348,41 +348,24 @@ def test_a_kernels_run_folder_is_emptied_whatever_it_left(tmp_path):
     assert not folder.exists()
 
 
-def test_the_slots_group_weighs_one_default_weight_per_slot_in_use(tmp_path):
-    """The scheduler shares time between the group of all slots and its siblings (tasks, or
-    sessions): the group must weigh one of them per slot in use, or under load all kernels
-    together get one sibling's time and honest ones run out of time (seen in a loaded test run).
-    A launcher that is ending counts its slot out."""
+def test_the_slots_group_weighs_one_task_per_slot_in_use(tmp_path):
+    """The scheduler shares time between the group of all slots and every other process: the
+    group must weigh as many ordinary tasks as it has slots in use, or under load all kernels
+    together get one task's time and honest ones run out of time (seen in a loaded test run)."""
     from coursepack.sandbox_launch import weigh_sandbox_group
 
-    lock = tmp_path / "weight.lock"
-    for controller, name, one in (("cpu", "cpu.shares", 1024), ("unified", "cpu.weight", 100)):
+    for controller, name, one_task in (("cpu", "cpu.shares", 1024), ("unified", "cpu.weight", 100)):
         sandboxes = tmp_path / controller
         for slot, processes in (("slot-0", "17\n18\n"), ("slot-1", ""), ("slot-4", "99\n")):
             (sandboxes / slot).mkdir(parents=True)
             (sandboxes / slot / "cgroup.procs").write_text(processes)
-        weigh_sandbox_group(sandboxes, controller, lock_file=lock)
-        assert (sandboxes / name).read_text() == str(2 * one)
-        weigh_sandbox_group(sandboxes, controller, leaving="slot-4", lock_file=lock)
-        assert (sandboxes / name).read_text() == str(one)
+        weigh_sandbox_group(sandboxes, controller)
+        assert (sandboxes / name).read_text() == str(2 * one_task)
+        (sandboxes / "slot-4" / "cgroup.procs").write_text("")
+        weigh_sandbox_group(sandboxes, controller)  # a weight never drops below one task
         (sandboxes / "slot-0" / "cgroup.procs").write_text("")
-        weigh_sandbox_group(sandboxes, controller, lock_file=lock)
-        assert (sandboxes / name).read_text() == str(one)  # never below one
-
-
-def test_an_ending_launcher_counts_its_own_slot_out(tmp_path, monkeypatch):
-    """When the sandbox ends, the launcher is still in its slot's group: it finds the group of
-    all slots from there and leaves its own slot out of the count."""
-    from coursepack import sandbox_launch
-
-    sandboxes = tmp_path / "cpu" / sandbox_launch.CGROUP_NAME
-    for slot in ("slot-2", "slot-3", "slot-5"):
-        (sandboxes / slot).mkdir(parents=True)
-        (sandboxes / slot / "cgroup.procs").write_text("42\n")
-    monkeypatch.setattr(sandbox_launch, "RUN_BASE", tmp_path)
-    monkeypatch.setattr(sandbox_launch, "cgroup_parents", lambda: [("cpu", sandboxes / "slot-3")])
-    sandbox_launch.reweigh_when_leaving(3)
-    assert (sandboxes / "cpu.shares").read_text() == str(2 * 1024)
+        weigh_sandbox_group(sandboxes, controller)
+        assert (sandboxes / name).read_text() == str(one_task)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="starts sandbox slots")
@@ -399,7 +382,7 @@ def test_two_slots_in_use_weigh_two_tasks_on_this_machine():
     pool = sandbox.SlotPool()
     try:
         pool.take(warm=False), pool.take(warm=False)
-        for folder, (name, one, _) in groups:
-            assert int((folder / name).read_text()) >= 2 * one
+        for folder, (name, one_task, _) in groups:
+            assert int((folder / name).read_text()) >= 2 * one_task
     finally:
         pool.close()
