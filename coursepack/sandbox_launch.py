@@ -123,8 +123,6 @@ def cgroup_parents():
 # kernel graded beside it (a slot shares the scheduler's time as one task does).
 CPU_PERIOD_US = 100_000
 CPU_QUOTA_US = 100_000
-# The scheduler's weight of one ordinary task: cgroup v1's cpu.shares, cgroup v2's cpu.weight.
-TASK_WEIGHT = {"cpu": ("cpu.shares", 1024, 262_144), "unified": ("cpu.weight", 100, 10_000)}
 
 
 def join_cgroups(slot, memory_bytes, max_tasks):
@@ -161,30 +159,7 @@ def join_cgroups(slot, memory_bytes, max_tasks):
             limited.append(controller)
         except OSError:
             continue
-        if controller in TASK_WEIGHT:
-            weigh_sandbox_group(group.parent, controller)
     return limited
-
-
-def weigh_sandbox_group(sandboxes, controller):
-    """Give the folder of all slots the weight of one task per slot in use.
-
-    The slots are siblings in one group, and the scheduler shares time between that group and
-    every other process as if it were one task: under load (a hub's users, another grading run)
-    every kernel of every slot together got one task's time, honest kernels ran past their wall
-    limit and lost points. With one task's weight per slot in use, each slot again counts as
-    one task; each is still capped at one core."""
-    name, one_task, most = TASK_WEIGHT[controller]
-    in_use = 0
-    for slot in sandboxes.glob("slot-*"):
-        try:
-            in_use += bool((slot / "cgroup.procs").read_text().strip())
-        except OSError:
-            continue  # a slot's group removed meanwhile
-    try:
-        (sandboxes / name).write_text(str(min(most, one_task * max(1, in_use))))
-    except OSError:
-        pass  # not delegated here: the slots' own limits still hold
 
 
 def zygote_pipe():
