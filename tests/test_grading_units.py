@@ -6,6 +6,7 @@ grading tests (red team, mistake bank, sample class) prove the whole; these say 
 broke when one of them fails.
 """
 
+import json
 import marshal
 import os
 import re
@@ -346,3 +347,49 @@ def test_a_kernels_run_folder_is_emptied_whatever_it_left(tmp_path):
     locked.chmod(0o500)
     zygote.remove_run_folder(str(folder))
     assert not folder.exists()
+
+
+STARVED_CHECK = """
+import json, os, subprocess, sys, time
+from coursepack import probe_agent
+
+os.sched_setaffinity(0, {0})  # this process and its hogs share one CPU
+hogs = [subprocess.Popen([sys.executable, "-c", "import os; os.sched_setaffinity(0, {0})\\n"
+                          "while True: pass"]) for _ in range(int(sys.argv[1]))]
+time.sleep(0.3)
+
+def busy(seconds):  # honest work: `seconds` of CPU time
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return 1.0
+
+def sleeps(seconds):
+    time.sleep(seconds)
+    return 1.0
+
+try:
+    results = {}
+    for name, function, argument in (("busy", busy, 0.4), ("sleeps", sleeps, 10.0)):
+        started = time.monotonic()
+        facts = probe_agent.run_check(function, {"op": "call", "args": [argument]}, 0.5)
+        results[name] = (sorted(facts), time.monotonic() - started)
+    print(json.dumps(results))
+finally:
+    for hog in hogs:
+        hog.kill()
+"""
+
+
+def test_a_starved_check_keeps_its_time_and_a_sleeping_one_stops():
+    """A check may use 0.5 CPU s, and three times that of its own wall time. Starved of CPU
+    (five busy processes on its one CPU: 0.4 CPU s take over 2 s of wall time), an honest
+    check finishes; one that sleeps is still stopped after 1.5 s."""
+    done = subprocess.run(
+        [sys.executable, "-c", STARVED_CHECK, "5"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)
+    (busy_facts, busy_seconds), (sleep_facts, sleep_seconds) = results["busy"], results["sleeps"]
+    assert busy_facts == ["after", "out"] and busy_seconds > 1.5
+    assert sleep_facts == ["timeout"] and 1.4 < sleep_seconds < 4
