@@ -112,11 +112,12 @@ class _Discard(io.TextIOBase):
 
 
 def _interrupt(signum, frame):
-    raise ProbeTimeout()
+    if _limit["armed"]:  # a signal left over from a check that has returned is ignored
+        raise ProbeTimeout()
 
 
 WALL_FACTOR = 3  # a check may wait (sleep, block) for this many times its CPU time limit
-_limit = {"wall": 0.0, "started": 0.0, "queued": None}
+_limit = {"armed": False, "wall": 0.0, "started": 0.0, "queued": None}
 
 
 def _cpu_queue_seconds():
@@ -136,6 +137,8 @@ def _wall_interrupt(signum, frame):
     """The wall limit counts the time the check ran or waited of its own accord (sleeping,
     blocking), not the time it was ready but the machine gave it no CPU: on a busy machine the
     timer is set again for what is left (a starved honest check once lost its points)."""
+    if not _limit["armed"]:
+        return  # the check has returned: neither set the timer again nor stop anything
     queued = _cpu_queue_seconds()
     if queued is not None and _limit["queued"] is not None:
         own = _monotonic() - _limit["started"] - (queued - _limit["queued"])
@@ -149,7 +152,9 @@ def _time_limit(seconds):
     """Stop the check after `seconds` of CPU time (a busy machine does not make honest code
     fail), or after WALL_FACTOR times that of its own wall time (code that sleeps or blocks).
     The grader's deadline for the whole suite still holds, whatever the check does."""
-    _limit.update(wall=seconds * WALL_FACTOR, started=_monotonic(), queued=_cpu_queue_seconds())
+    _limit.update(
+        armed=True, wall=seconds * WALL_FACTOR, started=_monotonic(), queued=_cpu_queue_seconds()
+    )
     _set_signal(signal.SIGPROF, _interrupt)
     _set_signal(signal.SIGALRM, _wall_interrupt)
     _set_timer(signal.ITIMER_PROF, seconds)
@@ -157,6 +162,7 @@ def _time_limit(seconds):
 
 
 def _no_time_limit():
+    _limit["armed"] = False
     _set_timer(signal.ITIMER_PROF, 0)
     _set_timer(signal.ITIMER_REAL, 0)
 

@@ -393,3 +393,22 @@ def test_a_starved_check_keeps_its_time_and_a_sleeping_one_stops():
     (busy_facts, busy_seconds), (sleep_facts, sleep_seconds) = results["busy"], results["sleeps"]
     assert busy_facts == ["after", "out"] and busy_seconds > 1.5
     assert sleep_facts == ["timeout"] and 1.4 < sleep_seconds < 4
+
+
+def test_a_timer_signal_after_a_check_has_returned_changes_nothing():
+    """A SIGALRM or SIGPROF that arrives once a check has returned (pending while its timers
+    were being disarmed) neither stops the code that runs next nor sets the timer again (red team
+    round 9: the wall timer, set again after the check, raised outside any check)."""
+    script = (
+        "import os, signal\n"
+        "from coursepack import probe_agent\n"
+        "probe_agent._time_limit(5.0)\n"
+        "probe_agent._no_time_limit()\n"
+        "os.kill(os.getpid(), signal.SIGALRM)\n"
+        "os.kill(os.getpid(), signal.SIGPROF)\n"
+        "print(signal.getitimer(signal.ITIMER_REAL)[0], signal.getitimer(signal.ITIMER_PROF)[0])\n"
+    )
+    command = [sys.executable, "-c", script]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0.0", "0.0"]
