@@ -134,11 +134,11 @@ def released_sources():
         for kind in ("markdown", "code")
     }
     # A notebook saved by Jupyter names the lexer ipython3; the release, python.
-    return {**sources, "lexers": frozenset({released_lexer(language), "python", "ipython3"})}
+    return {**sources, "lexers": frozenset({notebook_lexer(language), "python", "ipython3"})}
 
 
-def released_lexer(language_info):
-    """The lexer nbconvert highlights a notebook's code with (as HTMLExporter picks it)."""
+def notebook_lexer(language_info):
+    """The Pygments lexer a notebook's code is highlighted with (HTMLExporter's choice)."""
     return language_info.get("pygments_lexer", language_info.get("name", None)) or "ipython3"
 
 
@@ -342,8 +342,7 @@ class OfflineHTMLExporter(HTMLExporter):
     def from_notebook_node(self, nb, resources=None, **kw):
         """HTMLExporter's rendering, with its BeautifulSoup pass over the finished page (parse
         and re-serialise: half a feedback page's cost) done by two substitutions instead."""
-        language = nb.metadata.get("language_info", {})
-        lexer = language.get("pygments_lexer", language.get("name", None))
+        lexer = notebook_lexer(nb.metadata.get("language_info", {}))
         self.register_filter(
             "highlight_code",
             self.filters.get(
