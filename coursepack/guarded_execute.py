@@ -26,6 +26,7 @@ metadata under `lab21_grading` (the shape is documented in README.md, "How gradi
 
 import ast
 import copy
+import functools
 import inspect
 import json
 import shutil
@@ -694,6 +695,11 @@ def limited_client(make_client, message_bytes, kwargs):
     context.setsockopt(zmq.RECONNECT_STOP, zmq.RECONNECT_STOP_AFTER_DISCONNECT)
     client = make_client(context=context, **kwargs)
     client._created_context = True  # destroyed with the client
+    # No heartbeat: the manager knows whether its kernel lives. The heartbeat thread awaits each
+    # ping and pong on a socket that, once a kernel has broken the connection (garbage written
+    # to its sockets), is never connected again; stopping the channels then joined that thread
+    # for ever, and the worker hung until classgrade's time limit (seen in a test run).
+    client.start_channels = functools.partial(client.start_channels, hb=False)
     return client
 
 

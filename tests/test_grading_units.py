@@ -15,6 +15,7 @@ import struct
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -412,3 +413,45 @@ def test_a_timer_signal_after_a_check_has_returned_changes_nothing():
     done = subprocess.run(command, capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["0.0", "0.0"]
+
+
+GARBAGE_ON_EVERY_SOCKET = """
+import os, struct
+frame = struct.pack("!I", 9) + b"garbage!!"
+for name in os.listdir("/proc/self/fd"):
+    try:
+        if os.readlink("/proc/self/fd/" + name).startswith("socket:"):
+            os.write(int(name), frame * 50)
+    except OSError:
+        pass
+"""
+
+
+@pytest.mark.slow
+def test_a_kernel_that_breaks_its_connections_cannot_hang_the_graders_cleanup():
+    """A kernel that writes garbage to every socket it holds (red team `forged_report`) breaks
+    its ZeroMQ connections, which the grader's client does not reconnect. Stopping the client's
+    channels must still return: the client runs no heartbeat, whose thread waited for ever on
+    such a socket (a grading worker hung there in a test run; this test hung on that client)."""
+    import threading
+
+    from jupyter_client.manager import AsyncKernelManager
+    from nbclient.util import run_sync
+
+    from coursepack.guarded_execute import limited_client
+
+    manager = AsyncKernelManager(kernel_name="python3", transport="ipc")
+    run_sync(manager.start_kernel)(extra_arguments=["--HistoryManager.enabled=False"])
+    try:
+        client = limited_client(manager.client, 1 << 20, {})
+        client.start_channels()
+        run_sync(client.wait_for_ready)(timeout=60)
+        assert not client.hb_channel.is_alive()
+        client.execute(GARBAGE_ON_EVERY_SOCKET, silent=True)
+        time.sleep(2.5)  # longer than a heartbeat's period: it would have pinged since
+        stopping = threading.Thread(target=client.stop_channels, daemon=True)
+        stopping.start()
+        stopping.join(15)
+        assert not stopping.is_alive(), "stopping the kernel client's channels hung"
+    finally:
+        run_sync(manager.shutdown_kernel)(now=True)
