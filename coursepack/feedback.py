@@ -148,14 +148,23 @@ def notebook_lexer(language_info):
 # can hold anything of another's. The keys' other parts are the exporter's configuration.
 @lru_cache(maxsize=512)
 def _released_markdown_html(source, anchor_link_text, exclude_anchor_links, lexer_options):
+    return render_markdown(
+        source, {}, False, "", anchor_link_text, exclude_anchor_links, dict(lexer_options)
+    )
+
+
+def render_markdown(
+    source, attachments, embed_images, path, anchor_link_text, exclude_anchor_links, lexer_options
+):
+    """A markdown cell's HTML, its maths as MathML (MathMLRenderer, below)."""
     renderer = MathMLRenderer(
         escape=False,
-        attachments={},
-        embed_images=False,
-        path="",
+        attachments=attachments,
+        embed_images=embed_images,
+        path=path,
         anchor_link_text=anchor_link_text,
         exclude_anchor_links=exclude_anchor_links,
-        **dict(lexer_options),
+        **lexer_options,
     )
     return MarkdownWithMath(renderer=renderer).render(source)
 
@@ -311,16 +320,15 @@ class OfflineHTMLExporter(HTMLExporter):
                 return _released_markdown_html(
                     source, self.anchor_link_text, self.exclude_anchor_links, options
                 )
-        renderer = MathMLRenderer(
-            escape=False,
-            attachments=cell.get("attachments", {}),
-            embed_images=self.embed_images,
-            path=context.get("resources", {}).get("metadata", {}).get("path", ""),
-            anchor_link_text=self.anchor_link_text,
-            exclude_anchor_links=self.exclude_anchor_links,
-            **self.lexer_options,
+        return render_markdown(
+            source,
+            cell.get("attachments", {}),
+            self.embed_images,
+            context.get("resources", {}).get("metadata", {}).get("path", ""),
+            self.anchor_link_text,
+            self.exclude_anchor_links,
+            self.lexer_options,
         )
-        return MarkdownWithMath(renderer=renderer).render(source)
 
     @default("sanitize_html")
     def _sanitize_html_default(self):
